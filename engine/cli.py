@@ -1,0 +1,210 @@
+"""The ``omnistock`` command line.
+
+Commands
+--------
+``omnistock demo OUTDIR``       write the demo network as an input directory
+``omnistock validate DIR``      check an input directory against the contract
+``omnistock run``               load and check the input (a directory or the demo) and summarise it
+
+Exit codes: 0 ok, 2 bad input or bad arguments (a message, no traceback), 1 internal error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+import traceback
+from collections.abc import Callable, Sequence
+from enum import IntEnum
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from engine import __version__
+from engine.calendar import normalize_freq
+from engine.demo import DEFAULT_SKUS, MAX_SKUS, MIN_SKUS, demo_inputs
+from engine.errors import InputError
+from engine.inputs import load_inputs, write_inputs
+from engine.summary import NetworkSummary, summarize
+
+
+class ExitCode(IntEnum):
+    """Process exit codes of every command."""
+
+    OK = 0
+    INTERNAL_ERROR = 1
+    BAD_INPUT = 2
+
+
+class UsageError(Exception):
+    """Arguments that make no sense together; reported like bad input (exit 2)."""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit code (also used as the console script)."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    out = _console(sys.stdout)
+    err = _console(sys.stderr)
+    try:
+        return int(args.command(args, out, err))
+    except (InputError, UsageError, FileExistsError) as exc:
+        err.print(f"omnistock {args.name}: {exc}", markup=False)
+        return ExitCode.BAD_INPUT
+    except KeyboardInterrupt:
+        err.print("omnistock: interrupted", markup=False)
+        return 130
+    except Exception:  # a bug: say so, with the traceback for the report
+        err.print(f"omnistock {args.name}: internal error", markup=False)
+        err.print(traceback.format_exc(), markup=False)
+        return ExitCode.INTERNAL_ERROR
+
+
+def _console(stream) -> Console:
+    """A console that writes plain lines, 120 columns wide, when not on a terminal."""
+    terminal = stream.isatty()
+    return Console(file=stream, highlight=False, soft_wrap=True,
+                   width=None if terminal else 120)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="omnistock",
+        description="Multi-channel inventory planning: forecast, stock targets, deployment "
+                    "and transfers, simulation.")
+    parser.add_argument("--version", action="version", version=f"omnistock {__version__}")
+    commands = parser.add_subparsers(title="commands", required=True, metavar="COMMAND")
+
+    demo = _command(commands, "demo", _demo, "write the demo network as an input directory")
+    demo.add_argument("outdir", type=Path, help="directory to create")
+    _demo_options(demo)
+    demo.add_argument("--freq", choices=("W", "D"), default="W",
+                      help="weekly (W, default) or daily (D) periods")
+    demo.add_argument("--format", choices=("parquet", "csv"), default="parquet",
+                      help="file format of the tables (default: parquet)")
+    demo.add_argument("--force", action="store_true",
+                      help="replace OUTDIR if it exists")
+
+    validate = _command(commands, "validate", _validate,
+                        "check an input directory against the input contract")
+    validate.add_argument("input", type=Path, help="input directory")
+    validate.add_argument("--freq", type=_freq, help="period frequency (D, W, W-XXX, MS); "
+                          "default: inferred from the sales dates")
+
+    run = _command(commands, "run", _run, "run the nightly job (for now: load, check and "
+                   "summarise the input)")
+    source = run.add_mutually_exclusive_group(required=True)
+    source.add_argument("--input", type=Path, help="input directory")
+    source.add_argument("--demo", action="store_true", help="use the bundled demo network")
+    run.add_argument("--freq", type=_freq, help="period frequency: of the input (D, W, W-XXX, "
+                     "MS; default: inferred from the sales dates) or of the demo (W or D; "
+                     "default: W)")
+    _demo_options(run)
+    return parser
+
+
+def _command(commands, name: str, handler: Callable, help_text: str) -> argparse.ArgumentParser:
+    parser = commands.add_parser(name, help=help_text, description=help_text)
+    parser.set_defaults(command=handler, name=name)
+    return parser
+
+
+def _demo_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--skus", type=_skus, default=DEFAULT_SKUS,
+                        help=f"demo catalogue size, {MIN_SKUS:,} to {MAX_SKUS:,} "
+                             f"(default: {DEFAULT_SKUS})")
+    parser.add_argument("--seed", type=int, default=0, help="demo random seed (default: 0)")
+
+
+def _skus(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, found {text!r}") from None
+    if not MIN_SKUS <= value <= MAX_SKUS:
+        raise argparse.ArgumentTypeError(f"expected {MIN_SKUS:,} to {MAX_SKUS:,}, found {value:,}")
+    return value
+
+
+def _freq(text: str) -> str:
+    try:
+        return normalize_freq(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _timed(err: Console, label: str, work: Callable):
+    start = time.perf_counter()
+    err.print(f"{label} ...", markup=False)
+    result = work()
+    err.print(f"{label}: done in {time.perf_counter() - start:.1f} s", markup=False)
+    return result
+
+
+def _demo(args, out: Console, err: Console) -> int:
+    ds = _timed(err, f"generating the demo network ({args.skus:,} SKUs)",
+                lambda: demo_inputs(skus=args.skus, seed=args.seed, freq=args.freq))
+    path = _timed(err, f"writing {args.outdir}",
+                  lambda: write_inputs(ds, args.outdir, file_format=args.format,
+                                       overwrite=args.force))
+    out.print(f"wrote the demo network to {path}", markup=False)
+    return ExitCode.OK
+
+
+def _validate(args, out: Console, err: Console) -> int:
+    ds = _timed(err, f"checking {args.input}", lambda: load_inputs(args.input, freq=args.freq))
+    out.print(f"{args.input}: valid ({ds.sizes['sku']:,} SKUs, {ds.sizes['series']:,} series, "
+              f"{ds.sizes['period']} periods of {ds.attrs['freq']})", markup=False)
+    return ExitCode.OK
+
+
+def _run(args, out: Console, err: Console) -> int:
+    if args.demo:
+        freq = args.freq or "W-MON"
+        if freq not in ("W-MON", "D"):
+            raise UsageError(f"the demo has weekly (W) or daily (D) periods; found {freq}")
+        ds = _timed(err, f"generating the demo network ({args.skus:,} SKUs)",
+                    lambda: demo_inputs(skus=args.skus, seed=args.seed, freq=freq))
+    else:
+        ds = _timed(err, f"loading {args.input}", lambda: load_inputs(args.input,
+                                                                      freq=args.freq))
+    print_summary(summarize(ds), out)
+    return ExitCode.OK
+
+
+def print_summary(summary: NetworkSummary, out: Console) -> None:
+    """Render a `NetworkSummary` as three tables."""
+    head = Table(title="omnistock: the network", show_header=False, title_justify="left")
+    head.add_column("item", style="bold")
+    head.add_column("value")
+    for label, value in summary.headline.items():
+        head.add_row(label, value)
+    out.print(head)
+
+    channels = Table(title="channels", title_justify="left")
+    for name in ("channel", "kind", "regions", "series", "units last year", "share",
+                 "locations"):
+        channels.add_column(name, justify="left" if name in ("channel", "kind") else "right")
+    for channel, row in summary.channels.iterrows():
+        channels.add_row(str(channel), row["kind"], f"{row['regions']}", f"{row['series']:,}",
+                         f"{row['units_last_year']:,.0f}", f"{row['share']:.1%}",
+                         f"{row['locations']}")
+    out.print(channels)
+
+    locations = Table(title="locations", title_justify="left")
+    for name in ("location", "kind", "region", "owner", "on hand", "stock value",
+                 "capacity used"):
+        locations.add_column(name, justify="left" if name in ("location", "kind", "region",
+                                                              "owner") else "right")
+    for location, row in summary.locations.iterrows():
+        used = "-" if row["capacity_used"] != row["capacity_used"] else \
+            f"{row['capacity_used']:.0%}"
+        locations.add_row(str(location), row["kind"], row["region"], row["owner"] or "-",
+                          f"{row['on_hand']:,.0f}", f"{row['stock_value']:,.0f}", used)
+    out.print(locations)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
