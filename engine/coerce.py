@@ -177,7 +177,7 @@ def _out_of_range(values: np.ndarray, column: Column) -> np.ndarray:
         if not column.allow_inf:
             out |= np.isinf(values)
         if column.type == "int":
-            out |= np.isfinite(values) & (values != np.round(values))
+            out |= np.isfinite(values) & ((values != np.round(values)) | (np.abs(values) > 2**53))
         if column.minimum is not None:
             out |= values < column.minimum if column.min_inclusive else values <= column.minimum
         if column.maximum is not None:

@@ -1,0 +1,43 @@
+"""Timing a subject against a reference in the same run, interleaved round by round."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import numpy as np
+
+
+class Comparison:
+    """Times a reference before every round of the benchmarked subject (interleaved)."""
+
+    def __init__(self, reference: Callable[[], object]):
+        self.reference = reference
+        self.seconds: list[float] = []
+
+    def setup(self) -> None:
+        start = time.perf_counter()
+        self.reference()
+        self.seconds.append(time.perf_counter() - start)
+
+
+def compare(benchmark, subject: Callable[[], object], reference: Callable[[], object], *,
+            rounds: int = 3, label: str = "reference") -> float:
+    """Benchmark ``subject`` and return its median time over the reference's median time.
+
+    The ratio and both medians are stored in the benchmark's ``extra_info`` so they appear in
+    ``--benchmark-json`` output, and printed.
+    """
+    comparison = Comparison(reference)
+    benchmark.pedantic(subject, setup=comparison.setup, rounds=rounds, iterations=1,
+                       warmup_rounds=0)
+    if benchmark.disabled:
+        return float("nan")
+    subject_median = benchmark.stats.stats.median
+    reference_median = float(np.median(comparison.seconds))
+    ratio = subject_median / reference_median
+    benchmark.extra_info.update({f"{label}_seconds": reference_median,
+                                 "subject_seconds": subject_median, "ratio": ratio})
+    print(f"\n{benchmark.name}: {subject_median:.3f} s vs {label} {reference_median:.3f} s "
+          f"= ratio {ratio:.2f}")
+    return ratio

@@ -1,0 +1,113 @@
+"""The command line: commands, exit codes, messages without tracebacks, nothing half-written."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+import engine
+from engine import cli
+
+
+def run_cli(capsys, *argv: str) -> tuple[int, str, str]:
+    try:
+        code = cli.main(list(argv))
+    except SystemExit as exit_:  # argparse usage errors and --version
+        code = exit_.code
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_version(capsys):
+    code, out, _ = run_cli(capsys, "--version")
+    assert code == 0
+    assert out.strip() == f"omnistock {engine.__version__}"
+
+
+@pytest.mark.parametrize("command", ["demo", "validate", "run"])
+def test_help_on_each_command(capsys, command):
+    code, out, _ = run_cli(capsys, command, "--help")
+    assert code == 0
+    assert f"usage: omnistock {command}" in out
+
+
+def test_demo_then_validate_then_run(capsys, tmp_path):
+    target = tmp_path / "demo"
+    code, out, err = run_cli(capsys, "demo", str(target), "--skus", "50", "--format", "csv")
+    assert code == 0, err
+    assert (target / "sales.csv").exists()
+    assert "generating the demo network (50 SKUs): done in" in err
+    code, out, _ = run_cli(capsys, "validate", str(target))
+    assert code == 0
+    assert "valid (50 SKUs" in out
+    code, out, _ = run_cli(capsys, "run", "--input", str(target))
+    assert code == 0
+    for heading in ("omnistock: the network", "channels", "locations", "douyin", "dc_main",
+                    "series traded"):
+        assert heading in out
+
+
+def test_run_on_the_demo(capsys):
+    code, out, _ = run_cli(capsys, "run", "--demo", "--skus", "50", "--freq", "D")
+    assert code == 0
+    assert "728 periods (D)" in out
+
+
+def test_bad_input_exits_2_with_every_problem_and_no_traceback(capsys, write_input,
+                                                              tiny_tables):
+    tiny_tables["skus"].loc[0, "unit_cost"] = 0
+    tiny_tables["sales"].loc[3, "units"] = -1
+    code, out, err = run_cli(capsys, "validate", str(write_input(tiny_tables)))
+    assert code == 2
+    assert "2 problems in" in err
+    assert "skus.csv row 1 (line 2), column unit_cost: expected a number > 0, found 0" in err
+    assert "sales.csv row 4 (line 5), column units: expected a number >= 0, found -1" in err
+    assert "Traceback" not in err and out == ""
+
+
+def test_bad_arguments_exit_2(capsys, tmp_path):
+    code, _, err = run_cli(capsys, "demo", str(tmp_path / "x"), "--skus", "10")
+    assert code == 2
+    assert "expected 50 to 100,000, found 10" in err
+    code, _, err = run_cli(capsys, "validate", str(tmp_path), "--freq", "hourly")
+    assert code == 2
+    assert "freq must be one of" in err
+    code, _, err = run_cli(capsys, "run", "--demo", "--freq", "MS")
+    assert code == 2
+    assert "weekly (W) or daily (D)" in err
+    assert not (tmp_path / "x").exists()
+
+
+def test_demo_refuses_to_overwrite_without_force(capsys, tmp_path):
+    target = tmp_path / "demo"
+    assert run_cli(capsys, "demo", str(target), "--skus", "50")[0] == 0
+    before = sorted(p.name for p in target.iterdir())
+    code, _, err = run_cli(capsys, "demo", str(target), "--skus", "50", "--format", "csv")
+    assert code == 2
+    assert "already exists" in err
+    assert sorted(p.name for p in target.iterdir()) == before
+    assert run_cli(capsys, "demo", str(target), "--skus", "50", "--format", "csv",
+                   "--force")[0] == 0
+    assert all(p.suffix == ".csv" for p in target.iterdir())
+
+
+def test_an_internal_error_exits_1(capsys, monkeypatch):
+    def broken(ds):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(cli, "summarize", broken)
+    code, _, err = run_cli(capsys, "run", "--demo", "--skus", "50")
+    assert code == 1
+    assert "internal error" in err and "RuntimeError: a bug" in err
+
+
+def test_the_console_script_exit_codes(tmp_path):
+    missing = subprocess.run(["omnistock", "validate", str(tmp_path / "nowhere")],
+                             capture_output=True, text=True)
+    assert missing.returncode == 2
+    assert "expected a directory of input tables, found no such directory" in missing.stderr
+    module = subprocess.run([sys.executable, "-m", "engine.cli", "--version"],
+                            capture_output=True, text=True)
+    assert module.returncode == 0 and "omnistock" in module.stdout
