@@ -49,7 +49,7 @@ def coerce(raw: pd.Series, column: Column) -> Coerced:
         missing = np.asarray(values.codes < 0)
         unparsable = np.zeros(len(raw), dtype=bool)
         out = np.zeros(len(raw), dtype=bool)
-        if column.allowed is not None:
+        if column.allowed is not None and len(values.categories):
             allowed = np.asarray(values.categories.isin(column.allowed))
             out = ~missing & ~allowed[np.maximum(values.codes, 0)]
         return Coerced(values, missing, unparsable, out)
