@@ -18,6 +18,10 @@ Steps of ``fit``:
    class, and calibrate the spread per class so the central band covers what it promises
    (`models.forecast.intervals`).
 
+With ``middle_out`` set, ``fit`` also forecasts the parents (say sku x channel) and chooses per
+parent, by backtest, between splitting the parent by recent shares and forecasting each child
+(`models.forecast.middle_out`).
+
 ``predict`` forecasts modelled series with their chosen model, new series from analogues
 (`models.forecast.coldstart`), inactive series with TSB (whose demand probability decays while
 a series stays silent, Teunter, Syntetos & Babai 2011), multiplies by the festival and planned
@@ -45,6 +49,14 @@ from models.forecast.coldstart import analogue_levels, credibility_blend
 from models.forecast.dispersion import Dispersion, estimate_dispersion
 from models.forecast.events import Festival, exposure
 from models.forecast.intervals import FAMILY_NAMES, StepDistribution, count_variance, family_for
+from models.forecast.metrics import naive_scale
+from models.forecast.middle_out import (
+    MiddleOutChoice,
+    choose_parents,
+    parent_codes,
+    parent_history,
+    recent_shares,
+)
 from models.forecast.panel import Panel, from_long, season_length
 from models.forecast.runner import run_model, window_average
 from models.forecast.selection import SELECTIONS, choose, rolling_backtest
@@ -52,6 +64,8 @@ from models.forecast.uplift import Uplifts, estimate_uplifts, local_baseline
 
 DEFAULT_ANALOGUES = (("category", "channel", "region"), ("category", "channel"), ("category",),
                      ())
+SHARE_WINDOW = 26
+"""Periods over which middle-out shares are measured."""
 NEW_LEVEL_WINDOW = 4
 """A new series' own level is the mean of its last few periods: young series are ramping up."""
 _MODELLED = (DemandClass.SMOOTH, DemandClass.ERRATIC, DemandClass.INTERMITTENT,
@@ -103,6 +117,11 @@ class DemandForecaster:
         Columns of ``groups`` that pool the uplift estimates (default category x channel).
     analogues : sequence of sequence of str
         Peer groups for new series, finest first (`models.forecast.coldstart`).
+    middle_out : sequence of str, optional
+        Columns of ``groups`` naming each series' parent (e.g. ``("sku", "channel")`` for
+        sku x channel x region series): parents are forecast too, and each parent whose
+        backtest favours it is split to its children by recent shares
+        (`models.forecast.middle_out`).
     nonnegative : bool
         Demand cannot be negative: forecasts, quantiles and draws are floored at zero, and a
         negative value in the history is an error.
@@ -114,7 +133,7 @@ class DemandForecaster:
                  inactive_periods: int | None = None, festivals: Sequence[Festival] = (),
                  uplift_by: Sequence[str] = ("category", "channel"),
                  analogues: Sequence[Sequence[str]] = DEFAULT_ANALOGUES,
-                 nonnegative: bool = True):
+                 middle_out: Sequence[str] | None = None, nonnegative: bool = True):
         _settings_iv(freq, quantiles, models, selection, n_windows, backtest_horizon,
                      min_history, inactive_periods, festivals)
         self.freq = freq
@@ -128,6 +147,7 @@ class DemandForecaster:
         self.festivals = tuple(festivals)
         self.uplift_by = tuple(uplift_by)
         self.analogues = tuple(tuple(a) for a in analogues)
+        self.middle_out = tuple(middle_out) if middle_out else None
         self.nonnegative = bool(nonnegative)
 
     # -- fit ---------------------------------------------------------------------------------
@@ -175,6 +195,9 @@ class DemandForecaster:
         step_factor: dict[int, np.ndarray] = {}
         spread: dict[int, float] = {}
         failures = np.zeros(panel.n_series, dtype=np.int64)
+        width = (self.n_windows, derived.backtest_horizon)
+        backtest_actual = np.full((panel.n_series, *width), np.nan)
+        backtest_forecast = np.full((panel.n_series, *width), np.nan)
         for family in _FAMILIES_OF_CLASSES:
             rows = np.flatnonzero(np.isin(classes.code, [c.code for c in family]))
             if len(rows) == 0:
@@ -203,6 +226,8 @@ class DemandForecaster:
             dispersion[rows] = found.per_series
             step_factor.update(found.step_factor)
             spread.update(found.spread)
+            backtest_actual[rows] = backtest.actual
+            backtest_forecast[rows] = chosen_forecast
 
         self.panel_ = panel
         self.derived_ = derived
@@ -217,7 +242,35 @@ class DemandForecaster:
         self.ensemble_members_: dict[str, tuple[str, ...]] = members
         self.dispersion_ = Dispersion(dispersion, step_factor, spread)
         self.failures_ = failures
+        self.backtest_actual_ = backtest_actual
+        self.backtest_forecast_ = backtest_forecast
+        self.parent_ = None
+        if self.middle_out:
+            self._fit_middle_out(groups)
         return self
+
+    def _fit_middle_out(self, groups: pd.DataFrame | None) -> None:
+        """Forecast the parents, and choose per parent between middle-out and child by child."""
+        panel, derived = self.panel_, self.derived_
+        codes, parents = parent_codes(self.keys_, self.middle_out)
+        history = parent_history(panel, codes, parents["unique_id"].to_numpy())
+        settings = {k: v for k, v in vars(self).items() if not k.endswith("_")}
+        settings["middle_out"] = None
+        parent = DemandForecaster(**settings).fit(history, groups=parents)
+        order = pd.Index(parent.panel_.ids).get_indexer(parents["unique_id"])
+        middle = np.full(self.backtest_actual_.shape, np.nan)
+        for w in range(self.n_windows):
+            cut = panel.n_periods - (w + 1) * derived.backtest_horizon
+            if cut <= 0:
+                continue
+            share = recent_shares(self.baseline_, codes, len(parents), cut, SHARE_WINDOW)
+            middle[:, w] = parent.backtest_forecast_[order[codes], w] * share[:, None]
+        choice = choose_parents(self.backtest_actual_, self.backtest_forecast_, middle, codes,
+                                len(parents), naive_scale(self.baseline_, 2))
+        self.parent_ = parent
+        self.parent_codes_ = codes
+        self.parent_order_ = order
+        self.middle_out_choice_: MiddleOutChoice = choice
 
     def _derived(self, panel: Panel) -> _Derived:
         m = season_length(self.freq)
@@ -277,10 +330,20 @@ class DemandForecaster:
             raise RuntimeError("call fit() before predict()")
         if not isinstance(horizon, (int, np.integer)) or horizon < 1:
             raise ValueError(f"horizon must be a whole number >= 1; found {horizon!r}")
+        base, model = self.predict_baseline(horizon)
+        if self.parent_ is not None:
+            base, model = self._split_parents(base, model, horizon)
+        mean = base * self._multiplier(horizon, future)
+        if self.nonnegative:
+            mean = np.maximum(mean, 0.0)
+        variance, family = self._variance(mean)
+        return StepDistribution(mean, variance, family, self.nonnegative), model.astype(str)
+
+    def predict_baseline(self, horizon: int) -> tuple[np.ndarray, np.ndarray]:
+        """Baseline forecast (before promotion and festival multipliers) and model names."""
         panel, classes = self.panel_, self.classes_
         base = np.zeros((panel.n_series, horizon))
         model = self.choice_.astype(object)
-
         class_names = CLASS_NAMES[classes.code]
         for family in _FAMILIES_OF_CLASSES:
             options = candidates(family[0], self.models)
@@ -320,17 +383,32 @@ class DemandForecaster:
             base[new] = level[new, None]
             model[new] = np.char.add("analogue:", source[new].astype(str))
 
+        return base, model
+
+    def _split_parents(self, base: np.ndarray, model: np.ndarray,
+                       horizon: int) -> tuple[np.ndarray, np.ndarray]:
+        """Replace the baseline of modelled children of middle-out parents by their share."""
+        codes = self.parent_codes_
+        parent_base, parent_model = self.parent_.predict_baseline(horizon)
+        share = recent_shares(self.baseline_, codes, len(self.parent_order_),
+                              self.panel_.n_periods, SHARE_WINDOW)
+        row = self.parent_order_[codes]
+        split = self.middle_out_choice_.use[codes] & np.isin(
+            self.classes_.code, [c.code for c in _MODELLED])
+        base = base.copy()
+        base[split] = parent_base[row[split]] * share[split, None]
+        model = model.copy()
+        model[split] = np.char.add("middle-out:", parent_model[row[split]].astype(str))
+        return base, model
+
+    def _multiplier(self, horizon: int, future: pd.DataFrame | None) -> np.ndarray:
+        """Festival and promotion multipliers of every future period (planned uplifts win)."""
+        panel = self.panel_
         positions = panel.end[:, None] + 1 + np.arange(horizon)[None, :]
         promo, planned = _future_table(future, panel, horizon)
         effects = self._effects(panel, positions, promo)
         multiplier = self.uplifts_.multiplier(self.uplift_group_, effects)
-        multiplier = np.where(np.isnan(planned), multiplier, planned)
-        mean = base * multiplier
-        if self.nonnegative:
-            mean = np.maximum(mean, 0.0)
-
-        variance, family = self._variance(mean)
-        return StepDistribution(mean, variance, family, self.nonnegative), model.astype(str)
+        return np.where(np.isnan(planned), multiplier, planned)
 
     def _run(self, candidate: Candidate, rows: np.ndarray,
              horizon: int) -> tuple[np.ndarray, np.ndarray]:
