@@ -4,7 +4,10 @@ Commands
 --------
 ``omnistock demo OUTDIR``       write the demo network as an input directory
 ``omnistock validate DIR``      check an input directory against the contract
-``omnistock run``               load and check the input (a directory or the demo) and summarise it
+``omnistock run``               load and check the input (a directory or the demo), summarise it
+                                and forecast it
+``omnistock forecast``          forecast every series (``--output forecast.parquet``), or
+                                backtest the forecast (``--backtest``)
 
 Exit codes: 0 ok, 2 bad input or bad arguments (a message, no traceback), 1 internal error.
 """
@@ -19,6 +22,7 @@ from collections.abc import Callable, Sequence
 from enum import IntEnum
 from pathlib import Path
 
+import numpy as np
 from rich.console import Console
 from rich.table import Table
 
@@ -26,8 +30,11 @@ from engine import __version__
 from engine.calendar import normalize_freq
 from engine.demo import DEFAULT_SKUS, MAX_SKUS, MIN_SKUS, demo_inputs
 from engine.errors import InputError
+from engine.forecasting import ForecastConfig, add_forecast, backtest_report, forecast_table
 from engine.inputs import load_inputs, write_inputs
-from engine.summary import NetworkSummary, summarize
+from engine.reports import write_parquet_atomic, write_report_tables
+from engine.summary import NetworkSummary, forecast_summary, summarize
+from models.forecast import PROFILES
 
 
 class ExitCode(IntEnum):
@@ -93,16 +100,48 @@ def _parser() -> argparse.ArgumentParser:
     validate.add_argument("--freq", type=_freq, help="period frequency (D, W, W-XXX, MS); "
                           "default: inferred from the sales dates")
 
-    run = _command(commands, "run", _run, "run the nightly job (for now: load, check and "
-                   "summarise the input)")
-    source = run.add_mutually_exclusive_group(required=True)
+    run = _command(commands, "run", _run, "run the nightly job (for now: load, check, "
+                   "summarise and forecast)")
+    _source_options(run)
+    _forecast_options(run)
+
+    forecast = _command(commands, "forecast", _forecast,
+                        "forecast every series, or backtest the forecast (--backtest)")
+    _source_options(forecast)
+    _forecast_options(forecast)
+    forecast.add_argument("--output", type=Path,
+                          help="forecast.parquet to write (with --backtest: a directory for "
+                               "the report tables)")
+    forecast.add_argument("--backtest", action="store_true",
+                          help="hold out the last windows and report RMSSE, MASE, WAPE, bias "
+                               "and coverage per demand class and channel next to Naive, "
+                               "SeasonalNaive and WindowAverage")
+    forecast.add_argument("--windows", type=int, default=2,
+                          help="holdout windows of --backtest (default: 2)")
+    return parser
+
+
+def _source_options(parser: argparse.ArgumentParser) -> None:
+    source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--input", type=Path, help="input directory")
     source.add_argument("--demo", action="store_true", help="use the bundled demo network")
-    run.add_argument("--freq", type=_freq, help="period frequency: of the input (D, W, W-XXX, "
-                     "MS; default: inferred from the sales dates) or of the demo (W or D; "
-                     "default: W)")
-    _demo_options(run)
-    return parser
+    parser.add_argument("--freq", type=_freq, help="period frequency: of the input (D, W, "
+                        "W-XXX, MS; default: inferred from the sales dates) or of the demo (W "
+                        "or D; default: W)")
+    _demo_options(parser)
+
+
+def _forecast_options(parser: argparse.ArgumentParser) -> None:
+    defaults = ForecastConfig()
+    parser.add_argument("--horizon", type=int, default=defaults.horizon,
+                        help=f"periods to forecast (default: {defaults.horizon})")
+    parser.add_argument("--models", choices=PROFILES, default=defaults.models,
+                        help=f"candidate models (default: {defaults.models})")
+    parser.add_argument("--selection", choices=("class", "series"), default=defaults.selection,
+                        help="choose a model per demand class or per series "
+                             f"(default: {defaults.selection})")
+    parser.add_argument("--no-middle-out", dest="middle_out", action="store_false",
+                        help="forecast every series on its own (no sku x channel middle-out)")
 
 
 def _command(commands, name: str, handler: Callable, help_text: str) -> argparse.ArgumentParser:
@@ -160,18 +199,76 @@ def _validate(args, out: Console, err: Console) -> int:
     return ExitCode.OK
 
 
-def _run(args, out: Console, err: Console) -> int:
+def _load(args, err: Console):
+    """The planning dataset from --input or --demo."""
     if args.demo:
         freq = args.freq or "W-MON"
         if freq not in ("W-MON", "D"):
             raise UsageError(f"the demo has weekly (W) or daily (D) periods; found {freq}")
-        ds = _timed(err, f"generating the demo network ({args.skus:,} SKUs)",
-                    lambda: demo_inputs(skus=args.skus, seed=args.seed, freq=freq))
-    else:
-        ds = _timed(err, f"loading {args.input}", lambda: load_inputs(args.input,
-                                                                      freq=args.freq))
+        return _timed(err, f"generating the demo network ({args.skus:,} SKUs)",
+                      lambda: demo_inputs(skus=args.skus, seed=args.seed, freq=freq))
+    return _timed(err, f"loading {args.input}", lambda: load_inputs(args.input, freq=args.freq))
+
+
+def _forecast_config(args) -> ForecastConfig:
+    if args.horizon < 1:
+        raise UsageError(f"--horizon must be at least 1; found {args.horizon}")
+    return ForecastConfig(horizon=args.horizon, models=args.models, selection=args.selection,
+                          middle_out=args.middle_out)
+
+
+def _run(args, out: Console, err: Console) -> int:
+    config = _forecast_config(args)
+    ds = _load(args, err)
     print_summary(summarize(ds), out)
+    ds, forecaster = _timed(err, f"forecasting {ds.sizes['series']:,} series",
+                            lambda: add_forecast(ds, config))
+    print_table(forecast_summary(ds, forecaster), out, "forecast by demand class")
     return ExitCode.OK
+
+
+def _forecast(args, out: Console, err: Console) -> int:
+    config = _forecast_config(args)
+    ds = _load(args, err)
+    if args.backtest:
+        if args.windows < 1:
+            raise UsageError(f"--windows must be at least 1; found {args.windows}")
+        report = _timed(err, f"backtesting {args.windows} windows of {config.horizon} periods",
+                        lambda: backtest_report(ds, config, windows=args.windows))
+        for name, table in report.items():
+            print_table(table.set_index(table.columns[0]), out, f"backtest {name}")
+        if args.output is not None:
+            write_report_tables(report, args.output)
+            out.print(f"wrote the backtest report to {args.output}", markup=False)
+        return ExitCode.OK
+    ds, forecaster = _timed(err, f"forecasting {ds.sizes['series']:,} series",
+                            lambda: add_forecast(ds, config))
+    print_table(forecast_summary(ds, forecaster), out, "forecast by demand class")
+    if args.output is not None:
+        write_parquet_atomic(forecast_table(ds), args.output)
+        out.print(f"wrote {args.output}", markup=False)
+    return ExitCode.OK
+
+
+def print_table(table, out: Console, title: str) -> None:
+    """Render a DataFrame (index as the first column) with numbers formatted for planners."""
+    view = Table(title=title, title_justify="left")
+    view.add_column(str(table.index.name or ""))
+    for column in table.columns:
+        view.add_column(str(column), justify="right")
+    for label, row in table.iterrows():
+        view.add_row(str(label), *(_cell(v) for v in row.to_numpy()))
+    out.print(view)
+
+
+def _cell(value) -> str:
+    if isinstance(value, (float, np.floating)):
+        if value != value:
+            return "-"
+        return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.3f}"
+    if isinstance(value, (int, np.integer)):
+        return f"{value:,}"
+    return str(value)
 
 
 def print_summary(summary: NetworkSummary, out: Console) -> None:

@@ -14,8 +14,8 @@ borrows its level from series that have history:
    all) when a group has fewer than ``min_peers`` mature members.
 
 The analogue level is then blended with the series' own recent mean by credibility,
-``(n x own + n0 x analogue) / (n + n0)`` with ``n`` its observed periods and ``n0`` the periods a
-series needs to be modelled (``min_history``), so a new series moves from its analogues to its
+``(n x own + n0 x analogue) / (n + n0)`` with ``n`` its observed periods and ``n0`` the prior
+weight in periods (4 in `models.forecast.core`), so a new series moves from its analogues to its
 own sales as they come in.
 """
 

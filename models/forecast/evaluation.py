@@ -1,6 +1,7 @@
 """Holdout backtests of the whole pipeline against simple benchmarks, and their summaries.
 
-`evaluate` cuts the history ``w x horizon`` periods before its end for ``w = 1 .. n_windows``,
+`evaluate` cuts the history ``w x horizon`` periods before its end for
+``w = 1 .. holdout_windows``,
 fits the pipeline on what comes before the cut, forecasts ``horizon`` periods (promotion flags
 in the holdout are passed as planned promotions, as a planner would know them) and compares
 with what was sold. The benchmarks (Naive, SeasonalNaive, WindowAverage, or any candidate name)
@@ -32,7 +33,7 @@ BENCHMARK_MODELS = tuple(_BY_NAME)
 """Names usable as benchmarks."""
 
 
-def evaluate(history: pd.DataFrame, *, horizon: int, freq: str, n_windows: int = 1,
+def evaluate(history: pd.DataFrame, *, horizon: int, freq: str, holdout_windows: int = 1,
              benchmarks: Sequence[str] = BENCHMARKS, groups: pd.DataFrame | None = None,
              **settings) -> pd.DataFrame:
     """Holdout errors of the pipeline and the benchmarks, per series and window.
@@ -45,7 +46,7 @@ def evaluate(history: pd.DataFrame, *, horizon: int, freq: str, n_windows: int =
         Periods per holdout window.
     freq : str
         Pandas frequency alias.
-    n_windows : int
+    holdout_windows : int
         Holdout windows, the latest first.
     benchmarks : sequence of str
         Statsforecast models fitted on the raw history (`BENCHMARK_MODELS`).
@@ -69,7 +70,7 @@ def evaluate(history: pd.DataFrame, *, horizon: int, freq: str, n_windows: int =
     dates = pd.DatetimeIndex(history["ds"])
     grid = pd.date_range(dates.min(), dates.max(), freq=freq)
     rows = []
-    for window in range(1, n_windows + 1):
+    for window in range(1, holdout_windows + 1):
         cut = grid[len(grid) - window * horizon]
         end = grid[min(len(grid) - 1, len(grid) - (window - 1) * horizon - 1)]
         train = history[dates < cut]

@@ -1,0 +1,232 @@
+"""The forecast stage: the planning dataset's series through `models.forecast`, and back.
+
+The history of every traded (sku, channel, region) series goes to the forecasting library with
+its promotion flags, its sku, category, channel and region (for uplift pooling, analogues and
+middle-out by sku x channel), the festival calendar of Chinese retail, and the planned
+promotions of the ``promotions`` table turned into per-period multipliers. The result is added
+to the dataset on the dimensions ``series`` x ``step`` (x ``quantile``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from models.forecast import CHINA_RETAIL_FESTIVALS, DemandForecaster, quantile_column
+from models.forecast.evaluation import BENCHMARKS, evaluate, summarize
+
+
+@dataclass(frozen=True)
+class ForecastConfig:
+    """Settings of the forecast stage (documented defaults).
+
+    Attributes
+    ----------
+    horizon : int
+        Periods ahead (13: a quarter of weekly periods).
+    quantiles : tuple of float
+        Quantile levels written to the forecast.
+    models : {"fast", "accurate"}
+        Candidate profile.
+    selection : {"class", "series"}
+        One model per demand class, or per series.
+    middle_out : bool
+        Forecast sku x channel parents and split to regions where the backtest favours it.
+    festivals : bool
+        Estimate and forecast the festivals of the Chinese retail calendar.
+    backtest_windows : int
+        Rolling-origin windows for the model choice.
+    """
+
+    horizon: int = 13
+    quantiles: tuple[float, ...] = (0.1, 0.5, 0.9)
+    models: str = "fast"
+    selection: str = "class"
+    middle_out: bool = True
+    festivals: bool = True
+    backtest_windows: int = 3
+    extra: dict = field(default_factory=dict)
+
+    def forecaster(self, freq: str) -> DemandForecaster:
+        return DemandForecaster(
+            freq=freq, quantiles=self.quantiles, models=self.models, selection=self.selection,
+            n_windows=self.backtest_windows,
+            festivals=CHINA_RETAIL_FESTIVALS if self.festivals else (),
+            middle_out=("sku", "channel") if self.middle_out else None, **self.extra)
+
+
+def series_history(ds: xr.Dataset) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The sales history in long format and the grouping keys of every series.
+
+    Returns
+    -------
+    history : pandas.DataFrame
+        ``unique_id`` (the series index), ``ds``, ``y``, ``promo``; from each series' first
+        row to the last period.
+    groups : pandas.DataFrame
+        ``unique_id``, ``sku``, ``category``, ``channel``, ``region``.
+    """
+    sales = ds["sales"].values
+    recorded = ~np.isnan(sales)
+    series, period = np.nonzero(recorded)
+    history = pd.DataFrame({
+        "unique_id": series,
+        "ds": ds["period"].values[period],
+        "y": sales[series, period],
+        "promo": ds["promo"].values[series, period].astype(np.int8),
+    })
+    category = pd.Series(ds["category"].values, index=ds["sku"].values)
+    groups = pd.DataFrame({
+        "unique_id": np.arange(ds.sizes["series"]),
+        "sku": ds["series_sku"].values,
+        "category": category.reindex(ds["series_sku"].values).to_numpy(),
+        "channel": ds["series_channel"].values,
+        "region": ds["series_region"].values,
+    })
+    return history, groups
+
+
+def future_dates(ds: xr.Dataset, horizon: int) -> pd.DatetimeIndex:
+    """First day of each of the ``horizon`` periods after the history."""
+    last = pd.Timestamp(ds["period"].values[-1])
+    return pd.date_range(last, periods=horizon + 1, freq=ds.attrs["freq"])[1:]
+
+
+def planned_uplifts(ds: xr.Dataset, horizon: int) -> pd.DataFrame:
+    """Planned promotions as demand multipliers per (series, future period).
+
+    A promotion covering part of a period lifts it in proportion to the days covered,
+    ``1 + (uplift - 1) x share of days``; where promotions overlap, the largest multiplier wins.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``unique_id``, ``ds``, ``uplift`` for the periods some promotion touches.
+    """
+    dates = future_dates(ds, horizon)
+    ends = pd.date_range(dates[0], periods=horizon + 1, freq=ds.attrs["freq"])[1:]
+    n = ds.sizes["series"]
+    uplift = np.full((n, horizon), np.nan)
+    sku = ds["series_sku"].values
+    category = pd.Series(ds["category"].values, index=ds["sku"].values).reindex(sku).to_numpy()
+    channel = ds["series_channel"].values
+    region = ds["series_region"].values
+    day = np.timedelta64(1, "D")
+    for k in range(ds.sizes["promotion"]):
+        target = str(ds["promotion_sku"].values[k])
+        if target == "*":
+            match = np.ones(n, dtype=bool)
+        elif target.startswith("category:"):
+            match = category == target[len("category:"):]
+        else:
+            match = sku == target
+        for name, values in (("channel", channel), ("region", region)):
+            wanted = str(ds[f"promotion_{name}"].values[k])
+            if wanted != "*":
+                match &= values == wanted
+        start = ds["promotion_start"].values[k]
+        end = ds["promotion_end"].values[k] + day
+        overlap = (np.minimum(ends.to_numpy(), end) - np.maximum(dates.to_numpy(), start)) / day
+        share = np.clip(overlap, 0, None) / ((ends - dates).to_numpy() / day)
+        if not match.any() or not (share > 0).any():
+            continue
+        lift = 1 + (float(ds["promotion_uplift"].values[k]) - 1) * share
+        block = uplift[np.ix_(match, share > 0)]
+        uplift[np.ix_(match, share > 0)] = np.fmax(block, lift[share > 0][None, :])
+    series, step = np.nonzero(~np.isnan(uplift))
+    return pd.DataFrame({"unique_id": series, "ds": dates.to_numpy()[step],
+                         "uplift": uplift[series, step]})
+
+
+def add_forecast(ds: xr.Dataset, config: ForecastConfig = ForecastConfig()
+                 ) -> tuple[xr.Dataset, DemandForecaster]:
+    """Forecast every series of the planning dataset and add the result to it.
+
+    Adds on ``series`` x ``step`` (coordinate ``forecast_date``): ``forecast_mean``,
+    ``forecast_variance``, ``forecast_distribution``, ``forecast_quantile`` (also on
+    ``quantile``); on ``series``: ``forecast_model`` and ``demand_class``.
+
+    Returns
+    -------
+    dataset : xarray.Dataset
+        The planning dataset with the forecast.
+    forecaster : models.forecast.DemandForecaster
+        The fitted forecaster (model choice, uplifts, backtest scores).
+    """
+    history, groups = series_history(ds)
+    forecaster = config.forecaster(ds.attrs["freq"]).fit(history, groups=groups)
+    distribution, model = forecaster.predict_distribution(
+        config.horizon, future=planned_uplifts(ds, config.horizon))
+    order = pd.Index(forecaster.panel_.ids).get_indexer(np.arange(ds.sizes["series"]))
+    quantiles = distribution.quantiles(np.asarray(config.quantiles))
+    family = np.array(["normal", "poisson", "negbin"])[distribution.family]
+    added = xr.Dataset(
+        {
+            "forecast_mean": (("series", "step"), distribution.mean[order]),
+            "forecast_variance": (("series", "step"), distribution.variance[order]),
+            "forecast_distribution": (("series", "step"), family[order]),
+            "forecast_quantile": (("series", "step", "quantile"), quantiles[order]),
+            "forecast_model": ("series", model[order]),
+            "demand_class": ("series", forecaster.classes_.names()[order]),
+        },
+        coords={"step": np.arange(1, config.horizon + 1),
+                "forecast_date": ("step", future_dates(ds, config.horizon).to_numpy()),
+                "quantile": np.asarray(config.quantiles)},
+    )
+    return ds.assign(added.data_vars).assign_coords(added.coords), forecaster
+
+
+def forecast_table(ds: xr.Dataset) -> pd.DataFrame:
+    """The forecast as the rows of ``forecast.parquet`` (DESIGN.md).
+
+    Columns: sku, channel, region, date, mean, one column per quantile (q10, q50, q90),
+    model, demand_class, variance, distribution; sorted by series and date.
+    """
+    n, h = ds.sizes["series"], ds.sizes["step"]
+    frame = {
+        "sku": np.repeat(ds["series_sku"].values, h),
+        "channel": np.repeat(ds["series_channel"].values, h),
+        "region": np.repeat(ds["series_region"].values, h),
+        "date": np.tile(ds["forecast_date"].values, n),
+        "mean": ds["forecast_mean"].values.ravel(),
+    }
+    for k, q in enumerate(ds["quantile"].values):
+        frame[quantile_column(float(q))] = ds["forecast_quantile"].values[..., k].ravel()
+    frame["model"] = np.repeat(ds["forecast_model"].values, h)
+    frame["demand_class"] = np.repeat(ds["demand_class"].values, h)
+    frame["variance"] = ds["forecast_variance"].values.ravel()
+    frame["distribution"] = ds["forecast_distribution"].values.ravel()
+    return pd.DataFrame(frame)
+
+
+def backtest_report(ds: xr.Dataset, config: ForecastConfig = ForecastConfig(), *,
+                    windows: int = 2) -> dict[str, pd.DataFrame]:
+    """Holdout accuracy of the pipeline next to Naive, SeasonalNaive and WindowAverage.
+
+    The last ``windows x horizon`` periods are held out window by window; each window is
+    forecast from the history before it (planned promotions in the window are known).
+
+    Returns
+    -------
+    dict of str to pandas.DataFrame
+        ``by_class`` and ``by_channel``: RMSSE, MASE, WAPE, bias and coverage of the central
+        band per method; ``overall``: the same over all series.
+    """
+    history, groups = series_history(ds)
+    settings = {"quantiles": config.quantiles, "models": config.models,
+                "selection": config.selection, "n_windows": config.backtest_windows,
+                "festivals": CHINA_RETAIL_FESTIVALS if config.festivals else (),
+                "middle_out": ("sku", "channel") if config.middle_out else None,
+                **config.extra}
+    rows = evaluate(history, horizon=config.horizon, freq=ds.attrs["freq"],
+                    holdout_windows=windows,
+                    benchmarks=BENCHMARKS, groups=groups, **settings)
+    rows = rows.merge(groups[["unique_id", "channel"]], on="unique_id", how="left")
+    return {
+        "overall": summarize(rows, by=["method"]),
+        "by_class": summarize(rows, by=["demand_class", "method"]),
+        "by_channel": summarize(rows, by=["channel", "method"]),
+    }
