@@ -1,0 +1,43 @@
+"""Inventory policy library: policy types, exact single-item optimisers, vectorised targets.
+
+A pure modelling library: it takes plain numbers, numpy arrays and scipy.stats distributions and
+returns frozen result dataclasses; it never imports `engine`.
+
+- Policy types: `BaseStock`, `SS`, `RQ` (`models.policy.types`).
+- Exact optimisers: `newsvendor`, `optimal_sS` (Zheng and Federgruen, 1991), `optimal_rQ`
+  (Federgruen and Zheng, 1992), `eoq`.
+- Vectorised targets for millions of SKU x location pairs: `stock_targets`, `echelon_targets`
+  (`models.policy.targets`, with the distributions in `models.policy.demand`).
+
+Conventions (DESIGN.md): quantities in units, time in periods; lead time L means an order
+placed at the start of period t arrives at the start of period t+L; holding and shortage costs
+are charged on end-of-period on-hand stock and backorders; unmet demand is backordered.
+"""
+
+from models.policy.demand import Distribution, DistributionChoice
+from models.policy.eoq import EOQResult, eoq
+from models.policy.newsvendor import NewsvendorResult, newsvendor
+from models.policy.rq import RQResult, optimal_rQ
+from models.policy.ss import SSResult, optimal_sS
+from models.policy.targets import ServiceMeasure, StockTargets, echelon_targets, stock_targets
+from models.policy.types import RQ, SS, BaseStock
+
+__all__ = [
+    "RQ",
+    "SS",
+    "BaseStock",
+    "Distribution",
+    "DistributionChoice",
+    "EOQResult",
+    "NewsvendorResult",
+    "RQResult",
+    "SSResult",
+    "ServiceMeasure",
+    "StockTargets",
+    "echelon_targets",
+    "eoq",
+    "newsvendor",
+    "optimal_rQ",
+    "optimal_sS",
+    "stock_targets",
+]
