@@ -9,7 +9,9 @@ Festivals of Chinese e-commerce and retail, each a window of days with an uplift
   shopping festival), Double 12 (1-12 December): marketplace and live-stream promotions with
   discounts.
 
-Multipliers are built day by day and averaged into periods, so weekly and daily demos share them.
+The festival windows are those of `models.forecast.events.CHINA_RETAIL_FESTIVALS` (the calendar
+the forecast learns from); the uplifts per channel are the demo's own. Multipliers are built day
+by day and averaged into periods, so weekly and daily demos share them.
 """
 
 from __future__ import annotations
@@ -20,47 +22,41 @@ import numpy as np
 import pandas as pd
 
 from engine.demo.network import CATEGORIES, CATEGORY_SEASON, CHANNELS
-
-SPRING_FESTIVAL = {2024: "2024-02-10", 2025: "2025-01-29", 2026: "2026-02-17",
-                   2027: "2027-02-06"}
+from models.forecast.events import CHINA_RETAIL_FESTIVALS, Festival
 
 
 @dataclass(frozen=True)
-class Festival:
-    """A window of days with an uplift per channel (and optionally per category)."""
+class FestivalEffect:
+    """How a festival of `CHINA_RETAIL_FESTIVALS` moves the demo's demand.
 
-    name: str
-    start: str  # MM-DD, or an offset from the Spring Festival in days ("cny-21")
-    end: str
-    uplift: dict[str, float]  # by channel; "*" for every other channel
+    ``uplift`` maps channels to demand multipliers (``"*"`` for every other channel);
+    ``discount`` is the price cut during the festival; ``categories`` limits it (None: all).
+    """
+
+    festival: Festival
+    uplift: dict[str, float]
     discount: float
     categories: tuple[str, ...] | None = None
 
 
-FESTIVALS = (
-    Festival("spring_gifting", "cny-21", "cny-1", {"*": 2.2}, 0.10, ("gift_sets",)),
-    Festival("spring_holiday", "cny+0", "cny+6",
-             {"store_direct": 0.75, "franchise": 0.7, "ka_supermarket": 0.8, "*": 0.5}, 0.0),
-    Festival("womens_day", "03-01", "03-08",
-             {"tmall": 1.6, "jd": 1.5, "douyin": 1.7, "kuaishou": 1.5, "wechat_mini": 1.3},
-             0.15, ("skincare", "makeup")),
-    Festival("618", "06-01", "06-18",
-             {"jd": 2.8, "tmall": 2.2, "douyin": 2.2, "kuaishou": 2.0, "wechat_mini": 1.4,
-              "amazon_xb": 1.1}, 0.20),
-    Festival("double_11", "10-20", "11-11",
-             {"tmall": 3.0, "jd": 2.5, "douyin": 2.5, "kuaishou": 2.0, "wechat_mini": 1.5,
-              "store_direct": 1.1, "ka_supermarket": 1.1}, 0.20),
-    Festival("double_12", "12-01", "12-12", {"tmall": 1.4, "jd": 1.4, "douyin": 1.3}, 0.10),
+_WINDOWS = {f.name: f for f in CHINA_RETAIL_FESTIVALS}
+
+FESTIVAL_EFFECTS = (
+    FestivalEffect(_WINDOWS["spring_gifting"], {"*": 2.2}, 0.10, ("gift_sets",)),
+    FestivalEffect(_WINDOWS["spring_holiday"],
+                   {"store_direct": 0.75, "franchise": 0.7, "ka_supermarket": 0.8, "*": 0.5},
+                   0.0),
+    FestivalEffect(_WINDOWS["womens_day"],
+                   {"tmall": 1.6, "jd": 1.5, "douyin": 1.7, "kuaishou": 1.5, "wechat_mini": 1.3},
+                   0.15, ("skincare", "makeup")),
+    FestivalEffect(_WINDOWS["618"],
+                   {"jd": 2.8, "tmall": 2.2, "douyin": 2.2, "kuaishou": 2.0, "wechat_mini": 1.4,
+                    "amazon_xb": 1.1}, 0.20),
+    FestivalEffect(_WINDOWS["double_11"],
+                   {"tmall": 3.0, "jd": 2.5, "douyin": 2.5, "kuaishou": 2.0, "wechat_mini": 1.5,
+                    "store_direct": 1.1, "ka_supermarket": 1.1}, 0.20),
+    FestivalEffect(_WINDOWS["double_12"], {"tmall": 1.4, "jd": 1.4, "douyin": 1.3}, 0.10),
 )
-
-
-def _window(festival: Festival, year: int) -> tuple[pd.Timestamp, pd.Timestamp]:
-    def resolve(text: str) -> pd.Timestamp:
-        if text.startswith("cny"):
-            return pd.Timestamp(SPRING_FESTIVAL[year]) + pd.Timedelta(days=int(text[3:]))
-        return pd.Timestamp(f"{year}-{text}")
-
-    return resolve(festival.start), resolve(festival.end)
 
 
 @dataclass(frozen=True)
@@ -104,24 +100,24 @@ def calendar_effects(periods: pd.DatetimeIndex, freq: str) -> CalendarEffects:
     event = np.ones((n_ch, n_cat, len(days)))
     discount = np.zeros((n_ch, n_cat, len(days)))
     channel_index = {c.channel: i for i, c in enumerate(CHANNELS)}
-    for festival in FESTIVALS:
-        cats = [CATEGORIES.index(c) for c in festival.categories] if festival.categories \
+    for effect in FESTIVAL_EFFECTS:
+        cats = [CATEGORIES.index(c) for c in effect.categories] if effect.categories \
             else list(range(n_cat))
         for year in range(days[0].year, days[-1].year + 1):
-            if year not in SPRING_FESTIVAL:
+            window = effect.festival.window(year)
+            if window is None:
                 continue
-            start, end = _window(festival, year)
-            inside = np.asarray((days >= start) & (days <= end))
+            inside = np.asarray((days >= window[0]) & (days <= window[1]))
             if not inside.any():
                 continue
             for channel, i in channel_index.items():
-                uplift = festival.uplift.get(channel, festival.uplift.get("*"))
+                uplift = effect.uplift.get(channel, effect.uplift.get("*"))
                 if uplift is None:
                     continue
                 for c in cats:
                     event[i, c, inside] *= uplift
-                    if festival.discount and uplift > 1:
-                        discount[i, c, inside] = festival.discount
+                    if effect.discount and uplift > 1:
+                        discount[i, c, inside] = effect.discount
 
     doy = np.asarray(days.dayofyear, dtype=float)
     season = np.empty((n_cat, len(days)))

@@ -9,8 +9,9 @@ rolling-origin backtest, the spread calibration) into attributes ending in ``_``
 Steps of ``fit``:
 
 1. pack the long table into a right-aligned matrix (`models.forecast.panel`);
-2. flag promotion periods, festival periods and unknown values, and replace them by the local
-   baseline; estimate uplifts per group (`models.forecast.uplift`);
+2. flag promotion periods and festival periods, estimate their uplifts per group against the
+   local baseline, and divide the flagged periods by their multiplier (unknown values take the
+   local baseline) to get the clean baseline history (`models.forecast.uplift`);
 3. classify each series on its baseline (`models.forecast.classes`);
 4. backtest the candidates of each class over rolling origins and choose per class or per
    series by RMSSE (`models.forecast.selection`, `models.forecast.candidates`);
@@ -60,7 +61,7 @@ from models.forecast.middle_out import (
 from models.forecast.panel import Panel, from_long, season_length
 from models.forecast.runner import run_model, window_average
 from models.forecast.selection import SELECTIONS, choose, rolling_backtest
-from models.forecast.uplift import Uplifts, estimate_uplifts, local_baseline
+from models.forecast.uplift import Uplifts, deflate, estimate_uplifts, local_baseline
 
 DEFAULT_ANALOGUES = (("category", "channel", "region"), ("category", "channel"), ("category",),
                      ())
@@ -182,10 +183,11 @@ class DemandForecaster:
         flagged = panel.promo.copy()
         if len(self.festivals):
             flagged |= effects[:-1].sum(axis=0) > 0
-        baseline = local_baseline(panel.y, flagged, derived.half_window)
-        uplifts = estimate_uplifts(panel.y, baseline, effects, uplift_group, n_uplift_groups,
+        local = local_baseline(panel.y, flagged, derived.half_window)
+        uplifts = estimate_uplifts(panel.y, local, effects, uplift_group, n_uplift_groups,
                                    self._effect_names())
         history_multiplier = uplifts.multiplier(uplift_group, effects)
+        baseline = deflate(panel.y, local, flagged, history_multiplier)
         classes = classify(baseline, min_history=derived.min_history,
                            inactive_periods=derived.inactive_periods)
         observed = panel.y[~np.isnan(panel.y)]

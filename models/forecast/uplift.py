@@ -1,9 +1,11 @@
 """Promotions and festivals: a clean baseline for the models, and uplifts to put them back.
 
-Periods flagged as promotions, periods touched by a festival and unknown values are replaced by
-the local baseline, the mean of the unflagged values within ``k`` periods on either side (the
-series mean of unflagged values when there are none), so a promotion never inflates the level a
-model learns.
+The local baseline of a period is the mean of the unflagged values within ``k`` periods on
+either side (the series mean of unflagged values when there are none); the uplifts are
+estimated against it (below). The history the models learn from then divides every flagged
+period by its estimated multiplier (`deflate`): a promotion never inflates the level a model
+learns, and the rest of what the period tells (its season, its trend) is kept. Unknown values
+take the local baseline.
 
 The uplifts are estimated jointly per group of series (say category x channel) from the flagged
 periods: with baseline ``b``, festival exposures ``e_j`` and promotion flag ``p``,
@@ -138,3 +140,22 @@ def estimate_uplifts(y: np.ndarray, baseline: np.ndarray, effects: np.ndarray,
     beta = np.clip(beta, MIN_MULTIPLIER - 1.0, 19.0)
     evidence = np.einsum("gee->ge", a_group)
     return Uplifts(names, beta, overall, evidence)
+
+
+def deflate(y: np.ndarray, local: np.ndarray, flagged: np.ndarray,
+            multiplier: np.ndarray) -> np.ndarray:
+    """The clean baseline history: flagged periods divided by their multiplier.
+
+    Parameters
+    ----------
+    y : numpy.ndarray, shape (n, T)
+        Observed values (NaN before a series starts and where unknown).
+    local : numpy.ndarray, shape (n, T)
+        The local baseline (`local_baseline`), used for unknown values.
+    flagged : numpy.ndarray of bool, shape (n, T)
+        Promotion and festival periods.
+    multiplier : numpy.ndarray, shape (n, T)
+        Estimated multiplier of every period (`Uplifts.multiplier`).
+    """
+    out = np.where(flagged & ~np.isnan(y), y / multiplier, y)
+    return np.where(np.isnan(y), local, out)
