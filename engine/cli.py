@@ -33,7 +33,7 @@ from engine.errors import InputError
 from engine.forecasting import ForecastConfig, add_forecast, backtest_report, forecast_table
 from engine.inputs import load_inputs, write_inputs
 from engine.reports import write_parquet_atomic, write_report_tables
-from engine.summary import NetworkSummary, forecast_summary, summarize
+from engine.summary import NetworkSummary, forecast_summary, middle_out_summary, summarize
 from models.forecast import PROFILES
 
 
@@ -223,8 +223,15 @@ def _run(args, out: Console, err: Console) -> int:
     print_summary(summarize(ds), out)
     ds, forecaster = _timed(err, f"forecasting {ds.sizes['series']:,} series",
                             lambda: add_forecast(ds, config))
-    print_table(forecast_summary(ds, forecaster), out, "forecast by demand class")
+    _print_forecast(ds, forecaster, out)
     return ExitCode.OK
+
+
+def _print_forecast(ds, forecaster, out: Console) -> None:
+    print_table(forecast_summary(ds, forecaster), out, "forecast by demand class")
+    line = middle_out_summary(forecaster)
+    if line:
+        out.print(line, markup=False)
 
 
 def _forecast(args, out: Console, err: Console) -> int:
@@ -243,7 +250,7 @@ def _forecast(args, out: Console, err: Console) -> int:
         return ExitCode.OK
     ds, forecaster = _timed(err, f"forecasting {ds.sizes['series']:,} series",
                             lambda: add_forecast(ds, config))
-    print_table(forecast_summary(ds, forecaster), out, "forecast by demand class")
+    _print_forecast(ds, forecaster, out)
     if args.output is not None:
         write_parquet_atomic(forecast_table(ds), args.output)
         out.print(f"wrote {args.output}", markup=False)

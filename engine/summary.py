@@ -129,3 +129,15 @@ def forecast_summary(ds: xr.Dataset, forecaster) -> pd.DataFrame:
             "backtest_rmsse": min(scores.values()) if scores else float("nan"),
         })
     return pd.DataFrame(rows).set_index("demand_class")
+
+
+def middle_out_summary(forecaster) -> str | None:
+    """One line on the middle-out choice: parents split, and backtest RMSSE of each option."""
+    if getattr(forecaster, "parent_", None) is None:
+        return None
+    choice = forecaster.middle_out_choice_
+    rmsse = choice.rmsse
+    return (f"middle-out: {int(choice.use.sum()):,} of {len(choice.use):,} sku x channel parents "
+            f"split to regions; backtest RMSSE of their children: each region "
+            f"{rmsse['direct']:.3f}, middle-out {rmsse['middle_out']:.3f}, chosen "
+            f"{rmsse['chosen']:.3f}")
