@@ -32,8 +32,15 @@ from engine.demo import DEFAULT_SKUS, MAX_SKUS, MIN_SKUS, demo_inputs
 from engine.errors import InputError
 from engine.forecasting import ForecastConfig, add_forecast, backtest_report, forecast_table
 from engine.inputs import load_inputs, write_inputs
-from engine.reports import write_parquet_atomic, write_report_tables
-from engine.summary import NetworkSummary, forecast_summary, middle_out_summary, summarize
+from engine.reports import write_parquet_atomic, write_report_tables, write_run_tables
+from engine.summary import (
+    NetworkSummary,
+    forecast_summary,
+    middle_out_summary,
+    summarize,
+    targets_summary,
+)
+from engine.targets import add_targets, targets_table
 from models.forecast import PROFILES
 
 
@@ -104,6 +111,9 @@ def _parser() -> argparse.ArgumentParser:
                    "summarise and forecast)")
     _source_options(run)
     _forecast_options(run)
+    run.add_argument("--output", type=Path,
+                     help="run directory to write (forecast.parquet, targets.parquet)")
+    run.add_argument("--force", action="store_true", help="replace the run directory")
 
     forecast = _command(commands, "forecast", _forecast,
                         "forecast every series, or backtest the forecast (--backtest)")
@@ -224,6 +234,13 @@ def _run(args, out: Console, err: Console) -> int:
     ds, forecaster = _timed(err, f"forecasting {ds.sizes['series']:,} series",
                             lambda: add_forecast(ds, config))
     _print_forecast(ds, forecaster, out)
+    ds = _timed(err, "setting stock targets", lambda: add_targets(ds))
+    print_table(targets_summary(ds), out, "stock targets by location")
+    if args.output is not None:
+        tables = {"forecast": forecast_table(ds), "targets": targets_table(ds)}
+        path = write_run_tables(tables, args.output, overwrite=args.force)
+        out.print(f"wrote {', '.join(f'{name}.parquet' for name in tables)} to {path}",
+                  markup=False)
     return ExitCode.OK
 
 

@@ -125,8 +125,10 @@ def _simulate_sample(sample, demand, kind, reorder_point, order_up_to, order_qua
     """Simulate row ``sample`` of ``demand`` and write its row of ``out`` (and ``trajectory``)."""
     periods = demand.shape[1]
     record = trajectory.shape[0] > 0
-    # pipeline[t % L] holds the units arriving at the start of period t
+    # pipeline[slot] holds the units arriving at the start of period t (slot = t mod L): the
+    # slot emptied by the arrival of period t takes the order placed in period t, due at t + L
     pipeline = np.zeros(max(lead_time, 1))
+    slot = 0
     on_hand = max(order_up_to, 0.0)
     backordered = max(-order_up_to, 0.0) if backorders else 0.0
     on_order = 0.0
@@ -138,7 +140,6 @@ def _simulate_sample(sample, demand, kind, reorder_point, order_up_to, order_qua
     for t in range(periods):
         # (1) receive the order placed at t - L; serve backorders first
         if lead_time > 0:
-            slot = t % lead_time
             arriving = pipeline[slot]
             pipeline[slot] = 0.0
             on_order -= arriving
@@ -171,7 +172,7 @@ def _simulate_sample(sample, demand, kind, reorder_point, order_up_to, order_qua
                 on_hand -= filled
                 backordered -= filled
             else:
-                pipeline[t % lead_time] += ordered
+                pipeline[slot] += ordered
                 on_order += ordered
 
         # (4) demand
@@ -206,6 +207,9 @@ def _simulate_sample(sample, demand, kind, reorder_point, order_up_to, order_qua
             trajectory[sample, t, ORDERED] = ordered
             trajectory[sample, t, SERVED_NOW] = served
             trajectory[sample, t, UNMET] = unmet
+        slot += 1  # t + 1 mod L, without a division
+        if slot == lead_time:
+            slot = 0
 
     out[sample, TOTAL_COST] = total_cost
     out[sample, HOLDING_COST] = holding_total

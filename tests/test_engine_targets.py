@@ -1,0 +1,132 @@
+"""The network rules and the targets stage on the demo network."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from engine import cli
+from engine.forecasting import ForecastConfig, add_forecast
+from engine.network import lane_kinds, primary_location, replenishment_lane
+from engine.targets import POLICY, TargetConfig, add_targets, targets_table
+from models.policy import stock_targets
+
+
+@pytest.fixture(scope="module")
+def planned(small_demo):
+    ds, _ = add_forecast(small_demo, ForecastConfig(horizon=8, middle_out=False))
+    return add_targets(ds)
+
+
+def test_primary_locations_follow_the_channel_rules(small_demo):
+    ds = small_demo
+    where = pd.Series(ds["location"].values[primary_location(ds)])
+    channel = pd.Series(ds["series_channel"].values)
+    region = pd.Series(ds["series_region"].values)
+    assert where[channel == "store_direct"].str.startswith("stores_").all()
+    assert (where[channel == "amazon_xb"] == "dc_main").all()
+    tmall_east = (channel == "tmall") & (region == "east")
+    assert (where[tmall_east] == "tmall_pool_east").all()
+    kuaishou = channel == "kuaishou"
+    assert (where[kuaishou] == "rdc_" + region[kuaishou]).all()
+    # every primary location is eligible for its stream
+    eligible = ds["eligible"].values
+    c = pd.Index(ds["channel"].values).get_indexer(channel)
+    r = pd.Index(ds["region"].values).get_indexer(region)
+    assert eligible[c, r, primary_location(ds)].all()
+
+
+def test_replenishment_lanes_and_lane_kinds(small_demo):
+    ds = small_demo
+    lane = replenishment_lane(ds)
+    kind = dict(zip(ds["location"].values, ds["location_kind"].values, strict=True))
+    for location, fed_by in zip(ds["location"].values, lane, strict=True):
+        if kind[location] == "dc":
+            assert fed_by == -1
+        else:
+            origin = ds["lane_origin"].values[fed_by]
+            assert ds["lane_destination"].values[fed_by] == location
+            assert kind[origin] in (("dc",) if kind[location] == "rdc" else ("dc", "rdc"))
+    kinds = pd.Series(lane_kinds(ds), index=ds["lane"].values)
+    assert kinds["dc_main->rdc_east"] == "deploy"
+    assert kinds["rdc_east->tmall_pool_east"] == "deploy"
+    assert kinds["rdc_east->rdc_south"] == "transfer"
+    assert kinds["tmall_pool_east->douyin_pool_east"] == "cross_channel"
+    assert kinds["stores_east->rdc_east"] == "cross_channel"
+
+
+def test_targets_agree_with_the_scalar_policy_library(planned):
+    ds = planned
+    sku = 3
+    location = int(np.flatnonzero(ds["location"].values == "tmall_pool_east")[0])
+    served = (primary_location(ds) == location) & (
+        ds["series_sku"].values == ds["sku"].values[sku])
+    lead = float(ds["target_lead_time"].values[location])
+    review = float(ds["target_review_period"].values[location])
+    steps = int(np.ceil(lead + review))
+    mean = ds["forecast_mean"].values[served, :steps].sum(axis=0).mean()
+    variance = ds["forecast_variance"].values[served, :steps].sum(axis=0).mean()
+    assert ds["target_mean"].values[sku, location] == pytest.approx(mean)
+    expected = stock_targets(np.array([mean]), np.array([variance]), lead_time=lead,
+                             lead_time_sd=_sd(ds, location), review_period=review,
+                             service_level=float(ds["target_service_level"].values[sku,
+                                                                                    location]),
+                             pack_size=int(ds["pack_size"].values[sku]), moq=0)
+    assert ds["target_reorder_point"].values[sku, location] == expected.reorder_point[0]
+    assert ds["target_order_up_to"].values[sku, location] == expected.order_up_to[0]
+
+
+def _sd(ds, location):
+    lane = replenishment_lane(ds)[location]
+    return float(ds["lead_time_sd"].values[lane])
+
+
+def test_the_dc_protects_the_whole_demand_of_the_sku(planned):
+    ds = planned
+    dc = int(np.flatnonzero(ds["location_kind"].values == "dc")[0])
+    steps = int(np.ceil(ds["target_lead_time"].values[dc] + 1))
+    for sku in range(5):
+        mine = ds["series_sku"].values == ds["sku"].values[sku]
+        total = ds["forecast_mean"].values[mine, :steps].sum(axis=0).mean()
+        assert ds["target_mean"].values[sku, dc] == pytest.approx(total)
+    assert ds["target_lead_time"].values[dc] == pytest.approx(28 / 7)
+
+
+def test_service_levels_come_from_the_channels(planned):
+    ds = planned
+    stores = np.flatnonzero(np.char.startswith(ds["location"].values.astype(str), "stores_"))
+    served = ds["target_mean"].values[:, stores] > 0
+    store_level = float(ds["service_level"].sel(channel="store_direct"))
+    assert np.allclose(ds["target_service_level"].values[:, stores][served], store_level)
+
+
+def test_higher_service_means_higher_targets(small_demo):
+    ds, _ = add_forecast(small_demo, ForecastConfig(horizon=8, middle_out=False))
+    base = add_targets(ds)
+    strict = add_targets(ds.assign(service_level=ds["service_level"] * 0 + 0.99))
+    assert (strict["target_reorder_point"].values >= base["target_reorder_point"].values).all()
+    assert strict["target_reorder_point"].sum() > base["target_reorder_point"].sum()
+    fill = add_targets(ds, TargetConfig(service="fill_rate"))
+    assert np.isfinite(fill["target_order_up_to"].values).all()
+
+
+def test_targets_table(planned):
+    table = targets_table(planned)
+    assert list(table.columns) == ["sku", "location", "safety_stock", "reorder_point",
+                                   "order_up_to", "service_level", "policy"]
+    assert (table["order_up_to"] >= table["reorder_point"]).all()
+    assert (table["policy"] == POLICY).all()
+    assert set(table["location"]) <= set(planned["location"].values)
+
+
+def test_run_writes_forecast_and_targets(capsys, tmp_path):
+    out = tmp_path / "run"
+    assert cli.main(["run", "--demo", "--skus", "50", "--horizon", "6", "--output",
+                     str(out)]) == 0
+    assert sorted(p.name for p in out.iterdir()) == ["forecast.parquet", "targets.parquet"]
+    targets = pd.read_parquet(out / "targets.parquet")
+    assert len(targets) > 0
+    assert "stock targets by location" in capsys.readouterr().out
+    assert cli.main(["run", "--demo", "--skus", "50", "--output", str(out)]) == 2
+    assert "already exists" in capsys.readouterr().err
