@@ -18,8 +18,14 @@ from engine.simulation import kernels
 from models.policy import RQ, SS, BaseStock
 
 KERNEL = kernels.simulate_samples
-"""The kernel `simulate_policy` runs. The serial one: on two cores the parallel kernel is not
-faster once the demand draws are counted (see benchmarks/bench_simulation.py)."""
+"""The kernel `simulate_policy` runs: the serial one.
+
+On the two-core machine of benchmarks/bench_simulation.py the parallel kernel
+(``prange`` over samples) runs the kernel alone up to twice as fast when the second core is
+free, but drawing the demand takes about 85 % of a `simulate_policy` call, so the whole call
+gains at most 6 % (and lost 8 % in some runs, OpenMP's waiting threads competing with the
+draws); it also takes twice as long to compile. Parallelism belongs one level up, across SKUs,
+where the draws are spread too."""
 
 MAX_NEGATIVE_DEMAND_PROBABILITY = 1e-3
 """Largest P(D < 0) accepted for the per-period demand; draws below zero are served as zero.
