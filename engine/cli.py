@@ -4,12 +4,12 @@ Commands
 --------
 ``omnistock demo OUTDIR``       write the demo network as an input directory
 ``omnistock validate DIR``      check an input directory against the contract
-``omnistock run``               load and check the input (a directory or the demo), summarise it
-                                and forecast it
+``omnistock run``               the nightly job into a run directory (see `engine.run`)
 ``omnistock forecast``          forecast every series (``--output forecast.parquet``), or
                                 backtest the forecast (``--backtest``)
 
-Exit codes: 0 ok, 2 bad input or bad arguments (a message, no traceback), 1 internal error.
+Exit codes: 0 ok, 2 bad input, configuration or arguments (a message, no traceback), 3 finished
+with fallbacks (listed in the manifest), 1 internal error.
 """
 
 from __future__ import annotations
@@ -28,11 +28,15 @@ from rich.table import Table
 
 from engine import __version__
 from engine.calendar import normalize_freq
+from engine.config import SOLVERS, RunConfig, load_config
 from engine.demo import DEFAULT_SKUS, MAX_SKUS, MIN_SKUS, demo_inputs
 from engine.errors import InputError
 from engine.forecasting import ForecastConfig, add_forecast, backtest_report, forecast_table
 from engine.inputs import load_inputs, write_inputs
-from engine.reports import write_parquet_atomic, write_report_tables, write_run_tables
+from engine.reports import write_parquet_atomic, write_report_tables
+from engine.run import InputSource
+from engine.run import run as run_pipeline
+from engine.runlog import RunLog
 from engine.summary import (
     NetworkSummary,
     forecast_summary,
@@ -40,7 +44,7 @@ from engine.summary import (
     summarize,
     targets_summary,
 )
-from engine.targets import add_targets, targets_table
+from engine.yamlfile import YamlFileError
 from models.forecast import PROFILES
 
 
@@ -50,6 +54,7 @@ class ExitCode(IntEnum):
     OK = 0
     INTERNAL_ERROR = 1
     BAD_INPUT = 2
+    FALLBACKS = 3
 
 
 class UsageError(Exception):
@@ -64,7 +69,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     err = _console(sys.stderr)
     try:
         return int(args.command(args, out, err))
-    except (InputError, UsageError, FileExistsError) as exc:
+    except (InputError, UsageError, FileExistsError, YamlFileError) as exc:
         err.print(f"omnistock {args.name}: {exc}", markup=False)
         return ExitCode.BAD_INPUT
     except KeyboardInterrupt:
@@ -107,13 +112,22 @@ def _parser() -> argparse.ArgumentParser:
     validate.add_argument("--freq", type=_freq, help="period frequency (D, W, W-XXX, MS); "
                           "default: inferred from the sales dates")
 
-    run = _command(commands, "run", _run, "run the nightly job (for now: load, check, "
-                   "summarise and forecast)")
-    _source_options(run)
-    _forecast_options(run)
+    run = _command(commands, "run", _run, "run the nightly job: load and check, forecast, "
+                   "stock targets; writes a run directory atomically")
+    _source_options(run, seed_flag="--demo-seed")
     run.add_argument("--output", type=Path,
-                     help="run directory to write (forecast.parquet, targets.parquet)")
+                     help="run directory to create (default: runs/run-YYYYmmdd-HHMMSS)")
+    run.add_argument("--config", type=Path, help="run configuration file (YAML); flags win")
+    run.add_argument("--horizon", type=int, help="periods to forecast and plan for")
+    run.add_argument("--models", choices=PROFILES, help="forecast candidate profile")
+    run.add_argument("--solver", choices=SOLVERS, help="deployment LP backend")
+    run.add_argument("--seed", dest="run_seed", type=int, help="random seed of the simulation")
+    run.add_argument("--resume", action="store_true",
+                     help="reuse the finished stages of an interrupted run with the same inputs "
+                          "and configuration (same --output)")
     run.add_argument("--force", action="store_true", help="replace the run directory")
+    run.add_argument("--log-json", action="store_true",
+                     help="progress as JSON lines on standard error (for schedulers)")
 
     forecast = _command(commands, "forecast", _forecast,
                         "forecast every series, or backtest the forecast (--backtest)")
@@ -131,14 +145,14 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _source_options(parser: argparse.ArgumentParser) -> None:
+def _source_options(parser: argparse.ArgumentParser, *, seed_flag: str = "--seed") -> None:
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--input", type=Path, help="input directory")
     source.add_argument("--demo", action="store_true", help="use the bundled demo network")
     parser.add_argument("--freq", type=_freq, help="period frequency: of the input (D, W, "
                         "W-XXX, MS; default: inferred from the sales dates) or of the demo (W "
                         "or D; default: W)")
-    _demo_options(parser)
+    _demo_options(parser, seed_flag=seed_flag)
 
 
 def _forecast_options(parser: argparse.ArgumentParser) -> None:
@@ -160,11 +174,12 @@ def _command(commands, name: str, handler: Callable, help_text: str) -> argparse
     return parser
 
 
-def _demo_options(parser: argparse.ArgumentParser) -> None:
+def _demo_options(parser: argparse.ArgumentParser, *, seed_flag: str = "--seed") -> None:
     parser.add_argument("--skus", type=_skus, default=DEFAULT_SKUS,
                         help=f"demo catalogue size, {MIN_SKUS:,} to {MAX_SKUS:,} "
                              f"(default: {DEFAULT_SKUS})")
-    parser.add_argument("--seed", type=int, default=0, help="demo random seed (default: 0)")
+    parser.add_argument(seed_flag, dest="seed", type=int, default=0,
+                        help="demo random seed (default: 0)")
 
 
 def _skus(text: str) -> int:
@@ -228,24 +243,40 @@ def _forecast_config(args) -> ForecastConfig:
 
 
 def _run(args, out: Console, err: Console) -> int:
-    config = _forecast_config(args)
-    ds = _load(args, err)
+    config = load_config(args.config) if args.config is not None else RunConfig()
+    changes = {key: value for key, value in (
+        ("horizon", args.horizon), ("models", args.models), ("solver", args.solver),
+        ("seed", args.run_seed), ("freq", args.freq if not args.demo else None))
+        if value is not None}
+    if changes:
+        config = config.replace(**changes)
+    if args.demo:
+        freq = args.freq or "W-MON"
+        if freq not in ("W-MON", "D"):
+            raise UsageError(f"the demo has weekly (W) or daily (D) periods; found {freq}")
+        source = InputSource(demo_skus=args.skus, demo_seed=args.seed, demo_freq=freq)
+    else:
+        source = InputSource(path=args.input)
+    output = args.output or Path("runs") / time.strftime("run-%Y%m%d-%H%M%S")
+    log = RunLog(sys.stderr, json_lines=args.log_json)
+    outcome = run_pipeline(source, config, output, resume=args.resume, overwrite=args.force,
+                           log=log)
+    ds = outcome.dataset
     print_summary(summarize(ds), out)
-    ds, forecaster = _timed(err, f"forecasting {ds.sizes['series']:,} series",
-                            lambda: add_forecast(ds, config))
-    _print_forecast(ds, forecaster, out)
-    ds = _timed(err, "setting stock targets", lambda: add_targets(ds))
+    print_table(forecast_summary(ds), out, "forecast by demand class")
     print_table(targets_summary(ds), out, "stock targets by location")
-    if args.output is not None:
-        tables = {"forecast": forecast_table(ds), "targets": targets_table(ds)}
-        path = write_run_tables(tables, args.output, overwrite=args.force)
-        out.print(f"wrote {', '.join(f'{name}.parquet' for name in tables)} to {path}",
+    timings = ", ".join(f"{name} {sec:.1f} s" for name, sec in outcome.seconds.items())
+    out.print(f"run {outcome.status}: {outcome.directory} ({timings})", markup=False)
+    if outcome.status == "fallbacks":
+        counts = ", ".join(f"{k}: {len(v)}" for k, v in outcome.fallbacks.items() if v)
+        out.print(f"fallbacks: {counts} (listed in {outcome.directory / 'manifest.json'})",
                   markup=False)
+        return ExitCode.FALLBACKS
     return ExitCode.OK
 
 
 def _print_forecast(ds, forecaster, out: Console) -> None:
-    print_table(forecast_summary(ds, forecaster), out, "forecast by demand class")
+    print_table(forecast_summary(ds), out, "forecast by demand class")
     line = middle_out_summary(forecaster)
     if line:
         out.print(line, markup=False)

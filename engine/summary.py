@@ -101,16 +101,8 @@ def summarize(ds: xr.Dataset) -> NetworkSummary:
     return NetworkSummary(headline, channel_table, location_table)
 
 
-def forecast_summary(ds: xr.Dataset, forecaster) -> pd.DataFrame:
-    """One row per demand class: series, share of forecast units, chosen model, backtest RMSSE.
-
-    Parameters
-    ----------
-    ds : xarray.Dataset
-        The planning dataset with the forecast (`engine.forecasting.add_forecast`).
-    forecaster : models.forecast.DemandForecaster
-        The fitted forecaster.
-    """
+def forecast_summary(ds: xr.Dataset) -> pd.DataFrame:
+    """One row per demand class: series, forecast units over the horizon, most common model."""
     classes = pd.Series(ds["demand_class"].values)
     units = pd.Series(ds["forecast_mean"].values.sum(axis=1))
     models = pd.Series(ds["forecast_model"].values)
@@ -119,15 +111,10 @@ def forecast_summary(ds: xr.Dataset, forecaster) -> pd.DataFrame:
         mask = (classes == name).to_numpy()
         if not mask.any():
             continue
-        scores = forecaster.backtest_.get(name, {})
         top = models[mask].value_counts()
-        rows.append({
-            "demand_class": name,
-            "series": int(mask.sum()),
-            "forecast_units": float(units[mask].sum()),
-            "model": top.index[0],
-            "backtest_rmsse": min(scores.values()) if scores else float("nan"),
-        })
+        rows.append({"demand_class": name, "series": int(mask.sum()),
+                     "forecast_units": float(units[mask].sum()), "model": top.index[0],
+                     "model_share": float(top.iloc[0] / mask.sum())})
     return pd.DataFrame(rows).set_index("demand_class")
 
 

@@ -42,15 +42,17 @@ def test_demo_then_validate_then_run(capsys, tmp_path):
     code, out, _ = run_cli(capsys, "validate", str(target))
     assert code == 0
     assert "valid (50 SKUs" in out
-    code, out, _ = run_cli(capsys, "run", "--input", str(target))
+    code, out, _ = run_cli(capsys, "run", "--input", str(target), "--output",
+                           str(tmp_path / "run"))
     assert code == 0
     for heading in ("omnistock: the network", "channels", "locations", "douyin", "dc_main",
                     "series traded"):
         assert heading in out
 
 
-def test_run_on_the_demo(capsys):
-    code, out, _ = run_cli(capsys, "run", "--demo", "--skus", "50", "--freq", "D")
+def test_run_on_the_demo(capsys, tmp_path):
+    code, out, _ = run_cli(capsys, "run", "--demo", "--skus", "50", "--freq", "D", "--horizon",
+                           "14", "--output", str(tmp_path / "run"))
     assert code == 0
     assert "728 periods (D)" in out
 
@@ -93,12 +95,13 @@ def test_demo_refuses_to_overwrite_without_force(capsys, tmp_path):
     assert all(p.suffix == ".csv" for p in target.iterdir())
 
 
-def test_an_internal_error_exits_1(capsys, monkeypatch):
+def test_an_internal_error_exits_1(capsys, monkeypatch, tmp_path):
     def broken(ds):
         raise RuntimeError("a bug")
 
     monkeypatch.setattr(cli, "summarize", broken)
-    code, _, err = run_cli(capsys, "run", "--demo", "--skus", "50")
+    code, _, err = run_cli(capsys, "run", "--demo", "--skus", "50", "--output",
+                           str(tmp_path / "run"))
     assert code == 1
     assert "internal error" in err and "RuntimeError: a bug" in err
 

@@ -124,7 +124,7 @@ def test_run_writes_forecast_and_targets(capsys, tmp_path):
     out = tmp_path / "run"
     assert cli.main(["run", "--demo", "--skus", "50", "--horizon", "6", "--output",
                      str(out)]) == 0
-    assert sorted(p.name for p in out.iterdir()) == ["forecast.parquet", "targets.parquet"]
+    assert {"forecast.parquet", "targets.parquet"} <= {p.name for p in out.iterdir()}
     targets = pd.read_parquet(out / "targets.parquet")
     assert len(targets) > 0
     assert "stock targets by location" in capsys.readouterr().out

@@ -59,7 +59,7 @@ from models.forecast.middle_out import (
     recent_shares,
 )
 from models.forecast.panel import Panel, from_long, season_length
-from models.forecast.runner import run_model, window_average
+from models.forecast.runner import ModelRun, run_model, window_average
 from models.forecast.selection import SELECTIONS, choose, rolling_backtest
 from models.forecast.uplift import Uplifts, deflate, estimate_uplifts, local_baseline
 
@@ -67,6 +67,9 @@ DEFAULT_ANALOGUES = (("category", "channel", "region"), ("category", "channel"),
                      ())
 SHARE_WINDOW = 26
 """Periods over which middle-out shares are measured."""
+FAILED_SUFFIX = " (fallback: fit failed)"
+"""Appended to the model name of a series whose chosen model (or an ensemble member) raised or
+gave a non-finite forecast; the series got a window-average forecast in its place."""
 NEW_LEVEL_WINDOW = 4
 """A new series' own level is the mean of its last few periods: young series are ramping up."""
 NEW_PRIOR_PERIODS = 4.0
@@ -349,6 +352,7 @@ class DemandForecaster:
         panel, classes = self.panel_, self.classes_
         base = np.zeros((panel.n_series, horizon))
         model = self.choice_.astype(object)
+        failed = np.zeros(panel.n_series, dtype=bool)
         class_names = CLASS_NAMES[classes.code]
         for family in _FAMILIES_OF_CLASSES:
             options = candidates(family[0], self.models)
@@ -367,19 +371,21 @@ class DemandForecaster:
                 needed = alone | in_ensemble[candidate.name]
                 if not needed.any():
                     continue
-                mean, fallback = self._run(candidate, rows[needed], horizon)
-                base[rows[alone]] = mean[alone[needed]]
-                model[rows[alone & fallback_mask(fallback, needed)]] = \
-                    f"{FALLBACK.name} (fallback)"
+                run = self._run(candidate, rows[needed], horizon)
+                base[rows[alone]] = run.mean[alone[needed]]
+                short = fallback_mask(run.fallback & ~run.failed, needed)
+                model[rows[alone & short]] = f"{FALLBACK.name} (short history)"
+                failed[rows[fallback_mask(run.failed, needed)]] = True
                 part = in_ensemble[candidate.name]
-                members_sum[part] += mean[part[needed]]
+                members_sum[part] += run.mean[part[needed]]
                 members_count[part] += 1
             base[rows[ensemble]] = members_sum[ensemble] / np.maximum(
                 members_count[ensemble], 1)[:, None]
+        model[failed] = np.char.add(model[failed].astype(str), FAILED_SUFFIX)
 
         inactive = np.flatnonzero(classes.code == DemandClass.INACTIVE.code)
         if len(inactive):
-            base[inactive], _ = self._run(INACTIVE_MODEL, inactive, horizon)
+            base[inactive] = self._run(INACTIVE_MODEL, inactive, horizon).mean
             model[inactive] = f"{INACTIVE_MODEL.name} (inactive)"
 
         new = classes.code == DemandClass.NEW.code
@@ -415,12 +421,10 @@ class DemandForecaster:
         multiplier = self.uplifts_.multiplier(self.uplift_group_, effects)
         return np.where(np.isnan(planned), multiplier, planned)
 
-    def _run(self, candidate: Candidate, rows: np.ndarray,
-             horizon: int) -> tuple[np.ndarray, np.ndarray]:
+    def _run(self, candidate: Candidate, rows: np.ndarray, horizon: int) -> ModelRun:
         panel = self.panel_
-        run = run_model(candidate, self.baseline_[rows], panel.start[rows], panel.n_periods,
-                        horizon, self.derived_.season, self.derived_.level_window)
-        return run.mean, run.fallback
+        return run_model(candidate, self.baseline_[rows], panel.start[rows], panel.n_periods,
+                         horizon, self.derived_.season, self.derived_.level_window)
 
     def _cold_start(self, new: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         panel, derived = self.panel_, self.derived_

@@ -1,0 +1,186 @@
+"""The run configuration: every setting of the nightly run, its default, and its YAML file.
+
+A run configuration file is a YAML mapping of some of the keys below; every key left out takes
+its default. An unknown key, a wrong type or an out-of-range value is an error naming the file,
+the line and the key (and, for an unknown key, listing the allowed ones).
+
+=========================  ===========  ==========================================================
+key                        default      meaning
+=========================  ===========  ==========================================================
+horizon                    13           periods to forecast and plan for
+freq                       (inferred)   period frequency of the input (D, W, W-XXX, MS)
+quantiles                  [0.1, 0.5,   forecast quantile levels written to forecast.parquet
+                           0.9]
+models                     fast         forecast candidate profile: fast or accurate
+selection                  class        choose a forecast model per demand class or per series
+middle_out                 true         sku x channel middle-out where the backtest favours it
+festivals                  true         model the Chinese retail festivals
+backtest_windows           3            rolling-origin windows of the forecast model choice
+service                    cycle        meaning of the service levels: cycle or fill_rate
+service_levels             {}           per-channel service level overrides, e.g. {jd: 0.97}
+supplier_lead_time_days    28           DC replenishment lead time from suppliers, days
+solver                     highs        deployment LP backend: highs or pulp
+coverage_periods           4            periods of demand the deployment plan covers
+samples                    200          Monte Carlo sample paths per SKU
+seed                       0            random seed of the simulation
+workers                    1            worker processes (Dask) for the run
+=========================  ===========  ==========================================================
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass, field, fields
+
+from engine.calendar import normalize_freq
+from engine.forecasting import ForecastConfig
+from engine.targets import TargetConfig
+from engine.yamlfile import Located, YamlFileError, YamlProblem, read_yaml
+from models.forecast import PROFILES
+
+SOLVERS = ("highs", "pulp")
+SERVICE_MEASURES = ("cycle", "fill_rate")
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """Every setting of a run (see the module docstring for meanings and defaults)."""
+
+    horizon: int = 13
+    freq: str | None = None
+    quantiles: tuple[float, ...] = (0.1, 0.5, 0.9)
+    models: str = "fast"
+    selection: str = "class"
+    middle_out: bool = True
+    festivals: bool = True
+    backtest_windows: int = 3
+    service: str = "cycle"
+    service_levels: dict[str, float] = field(default_factory=dict)
+    supplier_lead_time_days: float = 28.0
+    solver: str = "highs"
+    coverage_periods: int = 4
+    samples: int = 200
+    seed: int = 0
+    workers: int = 1
+
+    def forecast(self) -> ForecastConfig:
+        return ForecastConfig(horizon=self.horizon, quantiles=self.quantiles, models=self.models,
+                              selection=self.selection, middle_out=self.middle_out,
+                              festivals=self.festivals, backtest_windows=self.backtest_windows)
+
+    def targets(self) -> TargetConfig:
+        return TargetConfig(service=self.service,
+                            supplier_lead_time_days=self.supplier_lead_time_days)
+
+    def as_dict(self) -> dict:
+        """Plain values, for the manifest and for fingerprints."""
+        out = dataclasses.asdict(self)
+        out["quantiles"] = list(self.quantiles)
+        return out
+
+    def replace(self, **changes) -> RunConfig:
+        """A copy with some settings changed (checked like a file)."""
+        values = {**self.as_dict(), **changes}
+        return config_from_mapping(values, file="(settings)")
+
+
+ALLOWED_KEYS = tuple(f.name for f in fields(RunConfig))
+
+
+def load_config(path: str | os.PathLike) -> RunConfig:
+    """Read and check a run configuration file.
+
+    Raises
+    ------
+    engine.yamlfile.YamlFileError
+        Listing every problem with file, line and key.
+    """
+    document = read_yaml(path)
+    return config_from_mapping(document.value, file=document.file, located=document)
+
+
+def config_from_mapping(values, *, file: str, located: Located | None = None) -> RunConfig:
+    """Check a mapping of settings and build the `RunConfig` (problems name file and line)."""
+    problems: list[YamlProblem] = []
+
+    def line(*path):
+        return located.line(*path) if located is not None else None
+
+    if values is None:
+        values = {}
+    if not isinstance(values, dict):
+        raise YamlFileError([YamlProblem(file, line(), "", "expected a mapping of settings, "
+                                         f"found {type(values).__name__}")])
+    defaults = RunConfig()
+    checked = {}
+    for key, value in values.items():
+        if key not in ALLOWED_KEYS:
+            problems.append(YamlProblem(file, line(key), str(key),
+                                        f"unknown key; allowed keys: {', '.join(ALLOWED_KEYS)}"))
+            continue
+        message, converted = _check(key, value)
+        if message:
+            problems.append(YamlProblem(file, line(key), key, message))
+        else:
+            checked[key] = converted
+    if problems:
+        raise YamlFileError(problems)
+    return dataclasses.replace(defaults, **checked)
+
+
+def _whole(value, smallest: int):
+    if isinstance(value, bool) or not isinstance(value, int) or value < smallest:
+        return f"expected a whole number >= {smallest}, found {value!r}", None
+    return None, value
+
+
+def _check(key: str, value):
+    """(message, converted value) for one setting; message is None when the value is fine."""
+    if key in ("horizon", "backtest_windows", "coverage_periods", "samples", "workers"):
+        return _whole(value, 1)
+    if key == "seed":
+        return _whole(value, 0)
+    if key in ("middle_out", "festivals"):
+        if not isinstance(value, bool):
+            return f"expected true or false, found {value!r}", None
+        return None, value
+    if key == "freq":
+        if value is None:
+            return None, None
+        try:
+            return None, normalize_freq(str(value))
+        except ValueError as exc:
+            return str(exc), None
+    if key == "quantiles":
+        if not isinstance(value, list) or not value or not all(
+                isinstance(q, (int, float)) and not isinstance(q, bool) and 0 < q < 1
+                for q in value):
+            return f"expected a list of probabilities in (0, 1), found {value!r}", None
+        return None, tuple(sorted(float(q) for q in value))
+    if key == "models":
+        return _choice(value, PROFILES)
+    if key == "selection":
+        return _choice(value, ("class", "series"))
+    if key == "service":
+        return _choice(value, SERVICE_MEASURES)
+    if key == "solver":
+        return _choice(value, SOLVERS)
+    if key == "supplier_lead_time_days":
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+            return f"expected a number of days >= 0, found {value!r}", None
+        return None, float(value)
+    if key == "service_levels":
+        if not isinstance(value, dict) or not all(
+                isinstance(v, (int, float)) and not isinstance(v, bool) and 0 < v < 1
+                for v in value.values()):
+            return ("expected a mapping of channel to a service level in (0, 1), found "
+                    f"{value!r}"), None
+        return None, {str(k): float(v) for k, v in value.items()}
+    raise AssertionError(key)  # every key of RunConfig is handled above
+
+
+def _choice(value, allowed):
+    if value not in allowed:
+        return f"expected one of {', '.join(allowed)}, found {value!r}", None
+    return None, value

@@ -1,0 +1,316 @@
+"""The nightly run: stages in order, checkpoints, an atomic run directory and its manifest.
+
+A run reads its input (a directory or the demo), then runs the stages of `STAGES` one after the
+other on the planning dataset. Everything is written inside a hidden staging directory next to
+the output (``.NAME.partial-FINGERPRINT``): a checkpoint after every stage, then the output files
+and the manifest; the finished run directory is moved into place with one rename. A run killed at
+any moment therefore leaves earlier runs untouched and no half-written run visible; started
+again with ``resume=True`` and the same inputs and configuration (the same fingerprint), it
+reuses the stages that had finished.
+
+A stage may fall back instead of failing (a forecast that could not be fitted, an LP chunk that
+could not be solved): the fallbacks are counted, listed in the manifest, and the run ends with
+status ``fallbacks`` (exit code 3) rather than failing the night.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import pickle
+import platform
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from engine.config import RunConfig
+from engine.demo import demo_inputs
+from engine.forecasting import add_forecast, forecast_table
+from engine.inputs import load_inputs
+from engine.runlog import RunLog
+from engine.tables import replace_directory
+from engine.targets import add_targets, targets_table
+from models.forecast.core import FAILED_SUFFIX
+
+MANIFEST = "manifest.json"
+PACKAGES = ("omnistock", "numpy", "scipy", "pandas", "pyarrow", "xarray", "statsforecast",
+            "numba", "highspy", "pulp")
+
+
+@dataclass(frozen=True)
+class InputSource:
+    """Where the run's input comes from: a directory, or the demo network."""
+
+    path: Path | None = None
+    demo_skus: int = 200
+    demo_seed: int = 0
+    demo_freq: str = "W-MON"
+
+    def describe(self) -> dict:
+        """What identifies the input: file names with SHA-256 checksums, or the demo settings."""
+        if self.path is None:
+            return {"demo": {"skus": self.demo_skus, "seed": self.demo_seed,
+                             "freq": self.demo_freq}}
+        files = {}
+        for file in sorted(Path(self.path).iterdir()):
+            if file.is_file() and not file.name.startswith("."):
+                files[file.name] = _sha256(file)
+        return {"directory": str(Path(self.path).resolve()), "files": files}
+
+    def load(self, freq: str | None) -> xr.Dataset:
+        if self.path is None:
+            return demo_inputs(skus=self.demo_skus, seed=self.demo_seed, freq=self.demo_freq)
+        return load_inputs(self.path, freq=freq)
+
+
+def _sha256(file: Path) -> str:
+    digest = hashlib.sha256()
+    with open(file, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+@dataclass
+class RunContext:
+    """What the stages share besides the dataset: settings, log, fallbacks, tables to write."""
+
+    config: RunConfig
+    log: RunLog
+    fallbacks: dict[str, list] = field(default_factory=dict)
+    notes: dict[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Stage:
+    """A named step: ``run(dataset, context) -> dataset``."""
+
+    name: str
+    run: Callable[[xr.Dataset, RunContext], xr.Dataset]
+
+
+def _forecast_stage(ds: xr.Dataset, context: RunContext) -> xr.Dataset:
+    ds, forecaster = add_forecast(ds, context.config.forecast())
+    failed = np.flatnonzero(np.char.endswith(ds["forecast_model"].values.astype(str),
+                                             FAILED_SUFFIX))
+    if len(failed):
+        context.fallbacks["forecast_series"] = [
+            f"{s}|{c}|{r}" for s, c, r in zip(ds["series_sku"].values[failed],
+                                               ds["series_channel"].values[failed],
+                                               ds["series_region"].values[failed], strict=True)]
+    choice = getattr(forecaster, "middle_out_choice_", None)
+    context.notes["forecast"] = {
+        "models": {k: list(v) for k, v in forecaster.ensemble_members_.items()},
+        "backtest_rmsse": forecaster.backtest_,
+        "middle_out": None if choice is None else {
+            "parents_split": int(choice.use.sum()), "parents": len(choice.use),
+            "backtest_rmsse": choice.rmsse},
+    }
+    return ds
+
+
+def _targets_stage(ds: xr.Dataset, context: RunContext) -> xr.Dataset:
+    overrides = context.config.service_levels
+    unknown = sorted(set(overrides) - set(ds["channel"].values))
+    if unknown:
+        raise ValueError(f"service_levels names unknown channels {', '.join(unknown)}; "
+                         f"channels: {', '.join(ds['channel'].values)}")
+    if overrides:
+        levels = ds["service_level"].to_series()
+        for channel, level in overrides.items():
+            levels[channel] = level
+        ds = ds.assign(service_level=("channel", levels.to_numpy()))
+    return add_targets(ds, context.config.targets())
+
+
+STAGES = (
+    Stage("forecast", _forecast_stage),
+    Stage("targets", _targets_stage),
+)
+"""The stages after loading, in order."""
+
+OUTPUTS: dict[str, Callable[[xr.Dataset], pd.DataFrame]] = {
+    "forecast": forecast_table,
+    "targets": targets_table,
+}
+"""Data files of the run directory (``NAME.parquet``)."""
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    """The finished run: its directory, status, per-stage seconds and the final dataset."""
+
+    directory: Path
+    status: str
+    seconds: dict[str, float]
+    dataset: xr.Dataset
+    fallbacks: dict[str, list]
+
+
+def fingerprint(source: InputSource, config: RunConfig) -> str:
+    """Hash of the inputs and the configuration: runs with the same one are the same run."""
+    payload = json.dumps({"input": source.describe(), "config": config.as_dict(),
+                          "version": _version("omnistock")}, sort_keys=True, default=str)
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def run(source: InputSource, config: RunConfig, output: str | os.PathLike, *,
+        resume: bool = False, overwrite: bool = False, log: RunLog | None = None,
+        stages: tuple[Stage, ...] = STAGES) -> RunOutcome:
+    """Run the nightly job and write its run directory atomically.
+
+    Parameters
+    ----------
+    source : InputSource
+    config : RunConfig
+    output : path-like
+        The run directory to create.
+    resume : bool
+        Reuse the finished stages of an interrupted run of the same inputs and configuration.
+    overwrite : bool
+        Replace an existing run directory.
+    log : RunLog, optional
+    stages : tuple of Stage
+        The stages after loading (tests pass their own).
+
+    Returns
+    -------
+    RunOutcome
+
+    Raises
+    ------
+    FileExistsError
+        If ``output`` exists and ``overwrite`` is false (checked before any work).
+    engine.InputError
+        If the input breaks the contract.
+    """
+    log = log or RunLog()
+    target = Path(output)
+    if target.exists() and not overwrite and (not target.is_dir() or any(target.iterdir())):
+        raise FileExistsError(f"{target} already exists; choose another run directory or "
+                              "allow overwriting (--force)")
+    started = time.time()
+    key = fingerprint(source, config)
+    staging = target.parent / f".{target.name}.partial-{key[:16]}"
+    checkpoints = staging / "checkpoints"
+    if staging.exists() and not resume:
+        shutil.rmtree(staging)
+    checkpoints.mkdir(parents=True, exist_ok=True)
+    context = RunContext(config, log)
+    seconds: dict[str, float] = {}
+    statuses: dict[str, str] = {}
+
+    names = ["load", *(stage.name for stage in stages)]
+    done = _finished_stages(checkpoints, names) if resume else []
+    ds = None
+    if done:
+        ds, saved = _read_checkpoint(checkpoints / f"{done[-1]}.pkl")
+        context.fallbacks.update(saved["fallbacks"])
+        context.notes.update(saved["notes"])
+        for name in done:
+            seconds[name] = saved["seconds"].get(name, 0.0)
+            statuses[name] = "reused"
+            log.event("reused", stage=name)
+    for name in names[len(done):]:
+        log.event("started", stage=name)
+        tic = time.perf_counter()
+        if name == "load":
+            ds = source.load(config.freq)
+        else:
+            ds = next(s for s in stages if s.name == name).run(ds, context)
+        seconds[name] = time.perf_counter() - tic
+        statuses[name] = "done"
+        _write_checkpoint(checkpoints / f"{name}.pkl", ds, context, seconds)
+        log.event("finished", stage=name, seconds=round(seconds[name], 3))
+
+    log.event("started", stage="outputs")
+    tic = time.perf_counter()
+    final = staging / "run"
+    if final.exists():
+        shutil.rmtree(final)
+    final.mkdir()
+    rows = {}
+    for name, table_of in OUTPUTS.items():
+        if all(var in ds for var in _needs(name)):
+            table = table_of(ds)
+            table.to_parquet(final / f"{name}.parquet", index=False)
+            rows[name] = len(table)
+    seconds["outputs"] = time.perf_counter() - tic
+    status = "fallbacks" if any(context.fallbacks.values()) else "ok"
+    manifest = {
+        "status": status,
+        "fingerprint": key,
+        "inputs": source.describe(),
+        "config": config.as_dict(),
+        "seed": config.seed,
+        "versions": {**{p: _version(p) for p in PACKAGES},
+                     "python": platform.python_version()},
+        "stages": [{"name": n, "seconds": round(seconds[n], 3), "status": statuses.get(n, "done")}
+                   for n in [*names, "outputs"]],
+        "rows": rows,
+        "fallbacks": {k: {"count": len(v), "items": v} for k, v in context.fallbacks.items()},
+        "notes": context.notes,
+        "started": time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(started)),
+        "finished": time.strftime("%Y-%m-%dT%H:%M:%S"),
+    }
+    (final / MANIFEST).write_text(json.dumps(manifest, indent=2, default=_plain) + "\n")
+    log.event("finished", stage="outputs", seconds=round(seconds["outputs"], 3))
+    replace_directory(final, target)
+    shutil.rmtree(staging, ignore_errors=True)
+    log.event("done", message=str(target), status=status,
+              seconds=round(time.time() - started, 3))
+    return RunOutcome(target, status, seconds, ds, context.fallbacks)
+
+
+def _needs(output: str) -> tuple[str, ...]:
+    return {"forecast": ("forecast_mean",), "targets": ("target_order_up_to",)}.get(output, ())
+
+
+def _finished_stages(checkpoints: Path, names: list[str]) -> list[str]:
+    done = []
+    for name in names:
+        if (checkpoints / f"{name}.pkl").exists():
+            done.append(name)
+        else:
+            break
+    return done
+
+
+def _write_checkpoint(path: Path, ds: xr.Dataset, context: RunContext,
+                      seconds: dict[str, float]) -> None:
+    temporary = path.with_suffix(".tmp")
+    with open(temporary, "wb") as handle:
+        pickle.dump({"dataset": ds, "fallbacks": context.fallbacks, "notes": context.notes,
+                     "seconds": seconds}, handle, protocol=pickle.HIGHEST_PROTOCOL)
+    os.replace(temporary, path)
+
+
+def _read_checkpoint(path: Path) -> tuple[xr.Dataset, dict]:
+    with open(path, "rb") as handle:
+        saved = pickle.load(handle)  # our own checkpoint, written by this run
+    return saved["dataset"], saved
+
+
+def _version(package: str) -> str:
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def _plain(value):
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (np.floating,)):
+        return float(value)
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    return str(value)
