@@ -35,12 +35,14 @@ from engine.config import RunConfig
 from engine.demo import demo_inputs
 from engine.forecasting import add_forecast, forecast_table
 from engine.inputs import load_inputs
+from engine.report import render_report
 from engine.runlog import RunLog
 from engine.tables import replace_directory
 from engine.targets import add_targets, targets_table
 from models.forecast.core import FAILED_SUFFIX
 
 MANIFEST = "manifest.json"
+REPORT = "report.html"
 PACKAGES = ("omnistock", "numpy", "scipy", "pandas", "pyarrow", "xarray", "statsforecast",
             "numba", "highspy", "pulp")
 
@@ -262,6 +264,7 @@ def run(source: InputSource, config: RunConfig, output: str | os.PathLike, *,
         "finished": time.strftime("%Y-%m-%dT%H:%M:%S"),
     }
     (final / MANIFEST).write_text(json.dumps(manifest, indent=2, default=_plain) + "\n")
+    (final / REPORT).write_text(render_report(ds, manifest), encoding="utf-8")
     log.event("finished", stage="outputs", seconds=round(seconds["outputs"], 3))
     replace_directory(final, target)
     shutil.rmtree(staging, ignore_errors=True)

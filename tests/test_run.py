@@ -35,7 +35,7 @@ def test_a_run_writes_every_output_and_a_manifest(tmp_path):
     outcome = run(InputSource(demo_skus=60), RunConfig(horizon=6), tmp_path / "run",
                   log=_quiet())
     files = sorted(p.name for p in outcome.directory.iterdir())
-    assert files == ["forecast.parquet", "manifest.json", "targets.parquet"]
+    assert files == ["forecast.parquet", "manifest.json", "report.html", "targets.parquet"]
     manifest = json.loads((outcome.directory / "manifest.json").read_text())
     assert manifest["status"] == "ok"
     assert [s["name"] for s in manifest["stages"]] == ["load", "forecast", "targets", "outputs"]

@@ -1,0 +1,52 @@
+"""report.html: self-contained, every section present, and readable in a real browser."""
+
+from __future__ import annotations
+
+import base64
+import re
+import shutil
+import subprocess
+
+import pytest
+
+from engine.config import RunConfig
+from engine.run import InputSource, run
+from engine.runlog import RunLog
+
+
+@pytest.fixture(scope="module")
+def report_run(tmp_path_factory):
+    import os
+
+    target = tmp_path_factory.mktemp("report") / "run"
+    return run(InputSource(demo_skus=80), RunConfig(horizon=8), target,
+               log=RunLog(open(os.devnull, "w")))
+
+
+def test_the_report_is_self_contained_with_every_section(report_run):
+    page = (report_run.directory / "report.html").read_text()
+    assert page.startswith("<!DOCTYPE html>")
+    for heading in ("Tonight at a glance", "by channel and region", "Largest expected shortages",
+                    "Forecast of the top", "Run timings"):
+        assert heading in page
+    # nothing is fetched from elsewhere: every image is an embedded PNG
+    assert not re.search(r"(src|href)=\"(https?:|//|file:)", page)
+    images = re.findall(r"src=\"data:image/png;base64,([A-Za-z0-9+/=]+)\"", page)
+    assert len(images) >= 2
+    for data in images:
+        assert base64.b64decode(data)[:8] == b"\x89PNG\r\n\x1a\n"
+    for stage in ("load", "forecast", "targets", "outputs"):
+        assert f"<td class=\"\">{stage}</td>" in page
+
+
+@pytest.mark.skipif(shutil.which("chromium") is None, reason="chromium is not installed")
+def test_the_report_renders_in_headless_chromium(report_run, tmp_path):
+    screenshot = tmp_path / "report.png"
+    subprocess.run(
+        ["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+         "--no-first-run", "--disable-background-networking", "--disable-component-update",
+         "--disable-sync", f"--user-data-dir={tmp_path / 'profile'}", "--window-size=1280,2400",
+         f"--screenshot={screenshot}", (report_run.directory / "report.html").as_uri()],
+        check=True, capture_output=True, timeout=120)
+    data = screenshot.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 50_000
