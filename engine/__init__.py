@@ -2,20 +2,38 @@
 
 Public API
 ----------
-load_inputs
-    Read, check and assemble an input directory into the planning dataset.
-write_inputs
-    Write a planning dataset back as an input directory.
+load_inputs, write_inputs
+    Read, check and assemble an input directory into the planning dataset; write one back.
 demo_inputs, demo_tables
     The bundled demo network, any size from 50 to 100,000 SKUs.
+run, InputSource, RunConfig, load_config
+    The nightly run into an atomic run directory (`engine.nightly`, `engine.config`).
+simulate_policy, PolicySimulation
+    Monte Carlo evaluation of a single-location inventory policy (`engine.simulation`).
 InputError, Problem
     Bad input: every problem with its table, row, column, expected and found.
 """
 
+from engine.config import RunConfig, load_config
 from engine.demo import demo_inputs, demo_tables
 from engine.errors import InputError, Problem
 from engine.inputs import load_inputs, write_inputs
+from engine.nightly import InputSource, run
+from engine.simulation import PolicySimulation, simulate_policy
 
-__all__ = ["InputError", "Problem", "demo_inputs", "demo_tables", "load_inputs", "write_inputs"]
+__all__ = [
+    "InputError",
+    "InputSource",
+    "PolicySimulation",
+    "Problem",
+    "RunConfig",
+    "demo_inputs",
+    "demo_tables",
+    "load_config",
+    "load_inputs",
+    "run",
+    "simulate_policy",
+    "write_inputs",
+]
 
 __version__ = "0.1.0"

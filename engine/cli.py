@@ -4,7 +4,7 @@ Commands
 --------
 ``omnistock demo OUTDIR``       write the demo network as an input directory
 ``omnistock validate DIR``      check an input directory against the contract
-``omnistock run``               the nightly job into a run directory (see `engine.run`)
+``omnistock run``               the nightly job into a run directory (see `engine.nightly`)
 ``omnistock forecast``          forecast every series (``--output forecast.parquet``), or
                                 backtest the forecast (``--backtest``)
 
@@ -34,8 +34,8 @@ from engine.errors import InputError
 from engine.forecasting import ForecastConfig, add_forecast, backtest_report, forecast_table
 from engine.inputs import load_inputs, write_inputs
 from engine.reports import write_parquet_atomic, write_report_tables
-from engine.run import InputSource
-from engine.run import run as run_pipeline
+from engine.nightly import InputSource
+from engine.nightly import run as run_pipeline
 from engine.runlog import RunLog
 from engine.summary import (
     NetworkSummary,

@@ -10,7 +10,7 @@ import subprocess
 import pytest
 
 from engine.config import RunConfig
-from engine.run import InputSource, run
+from engine.nightly import InputSource, run
 from engine.runlog import RunLog
 
 

@@ -15,7 +15,7 @@ import pytest
 
 from engine import cli
 from engine.config import ALLOWED_KEYS, RunConfig, load_config
-from engine.run import InputSource, run
+from engine.nightly import InputSource, run
 from engine.runlog import RunLog
 from engine.yamlfile import YamlFileError
 from models.forecast import candidates as candidate_module
@@ -80,7 +80,7 @@ def test_a_run_that_fails_leaves_earlier_runs_and_nothing_visible(tmp_path, monk
     def broken(ds, config=None):
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr("engine.run.add_targets", broken)
+    monkeypatch.setattr("engine.nightly.add_targets", broken)
     with pytest.raises(RuntimeError, match="disk on fire"):
         run(InputSource(demo_skus=50), RunConfig(horizon=4), tmp_path / "tonight", log=_quiet())
     visible = sorted(p.name for p in tmp_path.iterdir() if not p.name.startswith("."))
@@ -96,7 +96,7 @@ def test_resume_reuses_the_finished_stages(tmp_path, monkeypatch):
         raise RuntimeError("killed")
 
     with monkeypatch.context() as patch:
-        patch.setattr("engine.run.add_targets", broken)
+        patch.setattr("engine.nightly.add_targets", broken)
         with pytest.raises(RuntimeError):
             run(InputSource(demo_skus=50), config, target, log=_quiet())
     calls = []
