@@ -33,9 +33,9 @@ from engine.demo import DEFAULT_SKUS, MAX_SKUS, MIN_SKUS, demo_inputs
 from engine.errors import InputError
 from engine.forecasting import ForecastConfig, add_forecast, backtest_report, forecast_table
 from engine.inputs import load_inputs, write_inputs
-from engine.reports import write_parquet_atomic, write_report_tables
 from engine.nightly import InputSource
 from engine.nightly import run as run_pipeline
+from engine.reports import write_parquet_atomic, write_report_tables
 from engine.runlog import RunLog
 from engine.summary import (
     NetworkSummary,
