@@ -22,6 +22,7 @@ supplier_lead_time_days    28           DC replenishment lead time from supplier
 solver                     highs        deployment LP backend: highs or pulp
 coverage_periods           4            periods of demand the deployment plan covers
 samples                    200          Monte Carlo sample paths per SKU
+rationing                  priority     a short source splits by channel priority or fair_share
 seed                       0            random seed of the simulation
 workers                    1            worker processes (Dask) for the run
 =========================  ===========  ==========================================================
@@ -35,6 +36,8 @@ from dataclasses import dataclass, field, fields
 
 from engine.calendar import normalize_freq
 from engine.forecasting import ForecastConfig
+from engine.plan import PlanConfig
+from engine.simulate import SimulationConfig
 from engine.targets import TargetConfig
 from engine.yamlfile import Located, YamlFileError, YamlProblem, read_yaml
 from models.forecast import PROFILES
@@ -61,6 +64,7 @@ class RunConfig:
     solver: str = "highs"
     coverage_periods: int = 4
     samples: int = 200
+    rationing: str = "priority"
     seed: int = 0
     workers: int = 1
 
@@ -68,6 +72,13 @@ class RunConfig:
         return ForecastConfig(horizon=self.horizon, quantiles=self.quantiles, models=self.models,
                               selection=self.selection, middle_out=self.middle_out,
                               festivals=self.festivals, backtest_windows=self.backtest_windows)
+
+    def plan(self) -> PlanConfig:
+        return PlanConfig(coverage_periods=self.coverage_periods, solver=self.solver)
+
+    def simulation(self) -> SimulationConfig:
+        return SimulationConfig(samples=self.samples, seed=self.seed, rationing=self.rationing,
+                                supplier_lead_time_days=self.supplier_lead_time_days)
 
     def targets(self) -> TargetConfig:
         return TargetConfig(service=self.service,
@@ -166,6 +177,8 @@ def _check(key: str, value):
         return _choice(value, SERVICE_MEASURES)
     if key == "solver":
         return _choice(value, SOLVERS)
+    if key == "rationing":
+        return _choice(value, ("priority", "fair_share"))
     if key == "supplier_lead_time_days":
         if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
             return f"expected a number of days >= 0, found {value!r}", None

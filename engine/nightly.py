@@ -35,8 +35,10 @@ from engine.config import RunConfig
 from engine.demo import demo_inputs
 from engine.forecasting import add_forecast, forecast_table
 from engine.inputs import load_inputs
+from engine.plan import add_plan, plan_table
 from engine.report import render_report
 from engine.runlog import RunLog
+from engine.simulate import add_simulation, kpi_table
 from engine.tables import replace_directory
 from engine.targets import add_targets, targets_table
 from models.forecast.core import FAILED_SUFFIX
@@ -133,15 +135,36 @@ def _targets_stage(ds: xr.Dataset, context: RunContext) -> xr.Dataset:
     return add_targets(ds, context.config.targets())
 
 
+def _plan_stage(ds: xr.Dataset, context: RunContext) -> xr.Dataset:
+    ds, outcome = add_plan(ds, context.config.plan())
+    context.notes["allocation"] = {
+        "status": outcome.status, "objective": outcome.objective,
+        "build_seconds": round(outcome.build_seconds, 3),
+        "solve_seconds": round(outcome.solve_seconds, 3), "chunks": outcome.chunks,
+        "moves": int(ds.sizes["move"]), "units": float(ds["move_quantity"].values.sum()),
+    }
+    if outcome.fallback_skus:
+        context.fallbacks["allocation_skus"] = list(outcome.fallback_skus)
+    return ds
+
+
+def _simulate_stage(ds: xr.Dataset, context: RunContext) -> xr.Dataset:
+    return add_simulation(ds, context.config.simulation())
+
+
 STAGES = (
     Stage("forecast", _forecast_stage),
     Stage("targets", _targets_stage),
+    Stage("plan", _plan_stage),
+    Stage("simulate", _simulate_stage),
 )
 """The stages after loading, in order."""
 
 OUTPUTS: dict[str, Callable[[xr.Dataset], pd.DataFrame]] = {
     "forecast": forecast_table,
     "targets": targets_table,
+    "plan": plan_table,
+    "kpis": kpi_table,
 }
 """Data files of the run directory (``NAME.parquet``)."""
 
@@ -259,7 +282,8 @@ def run(source: InputSource, config: RunConfig, output: str | os.PathLike, *,
                    for n in [*names, "outputs"]],
         "rows": rows,
         "fallbacks": {k: {"count": len(v), "items": v} for k, v in context.fallbacks.items()},
-        "notes": context.notes,
+        "allocation": context.notes.get("allocation"),
+        "notes": {k: v for k, v in context.notes.items() if k != "allocation"},
         "started": time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(started)),
         "finished": time.strftime("%Y-%m-%dT%H:%M:%S"),
     }
@@ -274,7 +298,8 @@ def run(source: InputSource, config: RunConfig, output: str | os.PathLike, *,
 
 
 def _needs(output: str) -> tuple[str, ...]:
-    return {"forecast": ("forecast_mean",), "targets": ("target_order_up_to",)}.get(output, ())
+    return {"forecast": ("forecast_mean",), "targets": ("target_order_up_to",),
+            "plan": ("move_quantity",), "kpis": ("kpi_fill_rate",)}.get(output, ())
 
 
 def _finished_stages(checkpoints: Path, names: list[str]) -> list[str]:

@@ -103,8 +103,7 @@ def _headline(ds: xr.Dataset, manifest: dict) -> str:
 
 
 def _weighted_fill_rate(ds: xr.Dataset) -> float:
-    demand = ds["kpi_demand"].values
-    return float((ds["kpi_fill_rate"].values * demand).sum() / max(demand.sum(), 1e-12))
+    return float(ds["kpi_served"].values.sum() / max(ds["kpi_demand"].values.sum(), 1e-12))
 
 
 def _service_by_channel_region(ds: xr.Dataset) -> str:
@@ -133,32 +132,56 @@ def _service_by_channel_region(ds: xr.Dataset) -> str:
 
 
 def _shortages(ds: xr.Dataset) -> str:
-    """Where stock on hand plus what arrives soon is furthest below the reorder point."""
+    """The streams with the largest expected lost sales (simulated), else the locations whose
+    stock is furthest below the reorder point."""
+    if "kpi_lost_sales" in ds:
+        price = _series_price(ds)
+        short = ds["kpi_lost_sales"].values + ds["kpi_backorders"].values / max(
+            ds.sizes["step"], 1)
+        value = short * price
+        order = np.argsort(value)[::-1][:TOP_SHORTAGES]
+        order = order[value[order] > 0]
+        if len(order) == 0:
+            return ("<section><h2>Largest expected shortages</h2><p>No stream is expected to "
+                    "run short.</p></section>")
+        rows = [[ds["series_sku"].values[i], ds["series_channel"].values[i],
+                 ds["series_region"].values[i], f"{ds['kpi_demand'].values[i]:,.0f}",
+                 f"{ds['kpi_fill_rate'].values[i]:.1%}", f"{short[i]:,.0f}",
+                 f"{value[i]:,.0f}"] for i in order]
+        return ("<section><h2>Largest expected shortages</h2>"
+                "<p class=\"note\">Simulated over the horizon: units lost (or waiting, per "
+                "period) and their value at the channel price.</p>"
+                + _table(["sku", "channel", "region", "demand", "fill rate", "short (units)",
+                          "short (value)"], rows, numeric=(3, 4, 5, 6)) + "</section>")
     if "target_reorder_point" not in ds:
         return ""
     position = ds["on_hand"].values + _inbound(ds)
     if "position_after_plan" in ds:
         position = ds["position_after_plan"].values
     gap = ds["target_reorder_point"].values - position
-    price = ds["list_price"].values[:, None]
-    value = np.where(gap > 0, gap * price, 0.0)
+    value = np.where(gap > 0, gap * ds["list_price"].values[:, None], 0.0)
     order = np.argsort(value, axis=None)[::-1][:TOP_SHORTAGES]
     sku, location = np.unravel_index(order, value.shape)
     keep = value[sku, location] > 0
     if not keep.any():
         return ("<section><h2>Largest expected shortages</h2><p>Every location holds at least "
                 "its reorder point.</p></section>")
-    rows = []
-    for k, j in zip(sku[keep], location[keep], strict=True):
-        rows.append([ds["sku"].values[k], ds["location"].values[j],
-                     f"{position[k, j]:,.0f}", f"{ds['target_reorder_point'].values[k, j]:,.0f}",
-                     f"{gap[k, j]:,.0f}", f"{value[k, j]:,.0f}"])
-    label = "after tonight's plan" if "position_after_plan" in ds else "on hand and inbound"
+    rows = [[ds["sku"].values[k], ds["location"].values[j], f"{position[k, j]:,.0f}",
+             f"{ds['target_reorder_point'].values[k, j]:,.0f}", f"{gap[k, j]:,.0f}",
+             f"{value[k, j]:,.0f}"] for k, j in zip(sku[keep], location[keep], strict=True)]
     return ("<section><h2>Largest expected shortages</h2>"
-            f"<p class=\"note\">Stock {label} below the reorder point, ranked by the value of "
-            "the gap at list price.</p>"
+            "<p class=\"note\">Stock below the reorder point, ranked by the value of the gap at "
+            "list price.</p>"
             + _table(["sku", "location", "stock", "reorder point", "gap (units)",
                       "gap (value)"], rows, numeric=(2, 3, 4, 5)) + "</section>")
+
+
+def _series_price(ds: xr.Dataset) -> np.ndarray:
+    sku = pd.Index(ds["sku"].values).get_indexer(ds["series_sku"].values)
+    channel = pd.Index(ds["channel"].values).get_indexer(ds["series_channel"].values)
+    base = ds["list_price"].values[sku] * ds["price_index"].values[channel]
+    override = ds["channel_price"].values[sku, channel]
+    return np.where(np.isnan(override), base, override)
 
 
 def _inbound(ds: xr.Dataset) -> np.ndarray:
@@ -178,7 +201,8 @@ def _moves(ds: xr.Dataset) -> str:
                           "lane": ds["move_lane"].values})
     summary = frame.groupby("kind").agg(moves=("units", "size"), units=("units", "sum"))
     lanes = frame.groupby("lane")["units"].sum().sort_values(ascending=False).head(10)
-    rows = [[k, f"{r.moves:,}", f"{r.units:,.0f}"] for k, r in summary.iterrows()]
+    rows = [[kind, f"{int(r['moves']):,}", f"{r['units']:,.0f}"]
+            for kind, r in summary.iterrows()]
     lane_rows = [[lane, f"{units:,.0f}"] for lane, units in lanes.items()]
     return ("<section><h2>Tonight's moves by kind</h2>"
             + _table(["kind", "moves", "units"], rows, numeric=(1, 2))

@@ -35,7 +35,9 @@ def test_the_report_is_self_contained_with_every_section(report_run):
     assert len(images) >= 2
     for data in images:
         assert base64.b64decode(data)[:8] == b"\x89PNG\r\n\x1a\n"
-    for stage in ("load", "forecast", "targets", "outputs"):
+    for heading in ("Expected fill rate by channel and region", "Tonight's moves by kind"):
+        assert heading in page
+    for stage in ("load", "forecast", "targets", "plan", "simulate", "outputs"):
         assert f"<td class=\"\">{stage}</td>" in page
 
 

@@ -20,7 +20,7 @@ from engine.runlog import RunLog
 from engine.yamlfile import YamlFileError
 from models.forecast import candidates as candidate_module
 
-DATA_FILES = ("forecast.parquet", "targets.parquet")
+DATA_FILES = ("forecast.parquet", "targets.parquet", "plan.parquet", "kpis.parquet")
 
 
 def _quiet() -> RunLog:
@@ -35,10 +35,14 @@ def test_a_run_writes_every_output_and_a_manifest(tmp_path):
     outcome = run(InputSource(demo_skus=60), RunConfig(horizon=6), tmp_path / "run",
                   log=_quiet())
     files = sorted(p.name for p in outcome.directory.iterdir())
-    assert files == ["forecast.parquet", "manifest.json", "report.html", "targets.parquet"]
+    assert files == ["forecast.parquet", "kpis.parquet", "manifest.json", "plan.parquet",
+                     "report.html", "targets.parquet"]
     manifest = json.loads((outcome.directory / "manifest.json").read_text())
     assert manifest["status"] == "ok"
-    assert [s["name"] for s in manifest["stages"]] == ["load", "forecast", "targets", "outputs"]
+    assert [s["name"] for s in manifest["stages"]] == ["load", "forecast", "targets", "plan",
+                                                       "simulate", "outputs"]
+    assert manifest["allocation"]["status"] == "optimal"
+    assert {"objective", "build_seconds", "solve_seconds"} <= set(manifest["allocation"])
     assert all(s["seconds"] >= 0 for s in manifest["stages"])
     assert manifest["config"]["horizon"] == 6 and manifest["seed"] == 0
     assert manifest["inputs"] == {"demo": {"skus": 60, "seed": 0, "freq": "W-MON"}}
@@ -107,7 +111,7 @@ def test_resume_reuses_the_finished_stages(tmp_path, monkeypatch):
     manifest = json.loads((outcome.directory / "manifest.json").read_text())
     status = {s["name"]: s["status"] for s in manifest["stages"]}
     assert status == {"load": "reused", "forecast": "reused", "targets": "done",
-                      "outputs": "done"}
+                      "plan": "done", "simulate": "done", "outputs": "done"}
     assert calls == []                                   # the forecast did not run again
     fresh = run(InputSource(demo_skus=50), config, tmp_path / "fresh", log=_quiet())
     assert _data(outcome.directory) == _data(fresh.directory)
@@ -138,7 +142,7 @@ def test_log_json_lines(tmp_path, capsys):
     assert code == 0
     events = [json.loads(line) for line in capsys.readouterr().err.splitlines()]
     assert [e["stage"] for e in events if e["event"] == "finished"] == [
-        "load", "forecast", "targets", "outputs"]
+        "load", "forecast", "targets", "plan", "simulate", "outputs"]
     assert events[-1]["event"] == "done" and events[-1]["status"] == "ok"
 
 

@@ -171,16 +171,17 @@ def _primary_location() -> np.ndarray:
     return primary
 
 
-_COVER_WEEKS = {"dc": 5.0, "rdc": 2.5, "pool": 2.0}
+_COVER_WEEKS = {"dc": 8.0, "rdc": 3.0, "pool": 2.5}
 
 
 def _inventory(cat: Catalogue, history: StreamHistory, per_week: float,
                rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """Stock on hand per (sku, location) with imbalances, and demand per (sku, location).
 
-    Stock covers a few weeks of the recent demand served from each location, scaled by a
-    log-normal error (sd 0.6) and set to zero for one pair in ten; discontinued SKUs keep
-    leftover stock in RDCs (slow movers).
+    Stock covers a few weeks of the recent demand served from each location (the DC eight weeks
+    of the whole SKU, RDCs three, pools two and a half), scaled by a log-normal error (sd 0.5)
+    and set to zero for one pair in twenty; discontinued SKUs keep leftover stock in RDCs (slow
+    movers).
     """
     n_loc = len(LOCATIONS)
     location = _primary_location()[history.channel, history.region]
@@ -192,8 +193,8 @@ def _inventory(cat: Catalogue, history: StreamHistory, per_week: float,
     stock = demand_at * cover[None, :]
     dc = kinds.tolist().index("dc")
     stock[:, dc] += total * cover[dc]
-    stock *= np.exp(rng.normal(0, 0.6, stock.shape))
-    stock[rng.random(stock.shape) < 0.1] = 0
+    stock *= np.exp(rng.normal(0, 0.5, stock.shape))
+    stock[rng.random(stock.shape) < 0.05] = 0
     dropped = cat.end_day < HISTORY_DAYS
     rdc = np.flatnonzero(kinds == "rdc")
     leftover = rng.integers(0, 60, (int(dropped.sum()), len(rdc)))

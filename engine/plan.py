@@ -1,0 +1,423 @@
+"""The plan stage: tonight's moves from the deployment LP (`solvers`), and the slow movers.
+
+The planning dataset becomes a `solvers.DeploymentProblem` over a coverage horizon of ``C``
+periods (``coverage_periods``):
+
+- **streams** are the series; each may draw on the locations its channel's fulfilment rules
+  allow in its region;
+- **value of stock to a stream**: demand over the horizon ``D`` is taken from the forecast
+  (mean and variance summed over the first ``C`` steps; negative binomial for count data,
+  normal otherwise); the k-th unit allocated earns ``margin x P(D > k)`` (the newsvendor
+  marginal value), as a concave piecewise-linear curve with segments between the quantiles
+  2%, 10%, 20%, ..., 90%, 95%, 98%, 99.5% of ``D`` (survival at each segment's middle) and an
+  open last segment. ``margin`` is the channel price (``prices`` override, else list price x
+  price index) less unit cost, at least 20% of unit cost; channels whose customers wait
+  (backorders) count half, since a late sale is not a lost one;
+- **target stock**: post-move stock below a location's reorder point (from the targets stage)
+  costs ``0.5 x unit cost`` per unit, weighted by the priority of the channels the location
+  serves (relative to the highest priority): a short DC favours high-priority locations;
+- **holding**: unit cost x the location's yearly holding rate over the horizon;
+- **inbound**: shipments in transit and scheduled supply arriving within the horizon;
+- **lanes**: those whose lead time is at most ``C`` (a move must arrive in time), with their
+  costs and capacities; location capacities in volume (a location already over capacity may not
+  grow);
+- **presentation stock**: store pools (pools of offline channels) should show at least
+  ``presentation_units`` of every SKU they sell; a shortfall costs ``0.5 x unit cost`` per unit;
+- **fair share**: when a SKU's stock (on hand and inbound) is below its demand over the horizon,
+  each stream should get at least half its share of what there is (``0.5 x mean x stock /
+  demand``); a shortfall costs ``0.25 x margin`` per unit.
+
+The LP plan is rounded to whole packs (`solvers.round_plan`). When the LP of a SKU chunk cannot be
+solved, those SKUs fall back to a policy-based plan: every location below its reorder point
+asks its replenishment source (`engine.network`) to bring it to its order-up-to level, served in
+priority order while the source has stock; the fallback is counted in the manifest.
+
+**Slow movers**: a SKU whose stock (all locations) covers more than ``slow_cover_periods`` of its
+forecast demand is listed with a suggested clearance promotion: on the channel with the largest
+forecast demand for it (or, without any, the channel that sells most of its category), at a
+discount band growing with the excess cover (10-20% up to twice the threshold, 20-40% up to
+four times, 40-60% beyond).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+from scipy import special, stats
+
+from engine.calendar import periods_per_year
+from engine.network import index_of, lane_kinds, replenishment_lane, series_index
+from solvers import DeploymentProblem, SolveStatus, round_plan, solve_deployment
+
+SURVIVAL_GRID = np.array([0.02, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.98, 0.995])
+MARGIN_FLOOR = 0.2
+BACKORDER_VALUE = 0.5
+TARGET_PENALTY = 0.5
+PRESENTATION_PENALTY = 0.5
+FAIR_SHARE = 0.5
+FAIR_SHARE_PENALTY = 0.25
+
+
+@dataclass(frozen=True)
+class PlanConfig:
+    """Settings of the plan stage.
+
+    Attributes
+    ----------
+    coverage_periods : int
+        Periods of demand tonight's plan serves.
+    solver : {"highs", "pulp"}
+    chunk_skus : int
+        SKUs per LP when nothing couples them.
+    presentation_units : float
+        Minimum units of every SKU a store pool sells.
+    fair_share : bool
+        Soft fair share when a SKU is short.
+    slow_cover_periods : float
+        Periods of cover beyond which stock is a slow mover.
+    """
+
+    coverage_periods: int = 4
+    solver: str = "highs"
+    chunk_skus: int = 2000
+    presentation_units: float = 2.0
+    fair_share: bool = True
+    slow_cover_periods: float = 26.0
+
+
+@dataclass(frozen=True)
+class PlanOutcome:
+    """What the plan stage reports to the run (besides the dataset)."""
+
+    status: str
+    objective: float
+    build_seconds: float
+    solve_seconds: float
+    fallback_skus: tuple[str, ...]
+    chunks: int
+
+
+def channel_prices(ds: xr.Dataset) -> np.ndarray:
+    """Selling price per (sku, channel): the ``prices`` override, else list x price index."""
+    base = ds["list_price"].values[:, None] * ds["price_index"].values[None, :]
+    override = ds["channel_price"].values
+    return np.where(np.isnan(override), base, override)
+
+
+def coverage_demand(ds: xr.Dataset, periods: int) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and variance of every series' demand over the first ``periods`` forecast steps."""
+    steps = min(periods, ds.sizes["step"])
+    return (ds["forecast_mean"].values[:, :steps].sum(axis=1),
+            ds["forecast_variance"].values[:, :steps].sum(axis=1))
+
+
+def value_curves(mean: np.ndarray, variance: np.ndarray, margin: np.ndarray, *,
+                 counts: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Segment widths and values of each stream's concave value curve (module docstring).
+
+    Returns
+    -------
+    width, value : numpy.ndarray, shape (stream, len(SURVIVAL_GRID) + 1)
+    """
+    n = len(mean)
+    points = np.zeros((n, len(SURVIVAL_GRID) + 1))
+    points[:, 1:] = _quantiles(mean, variance, SURVIVAL_GRID, counts)
+    points = np.maximum.accumulate(points, axis=1)
+    width = np.diff(points, axis=1)
+    middle = (points[:, :-1] + points[:, 1:]) / 2
+    survival = _survival(middle, mean, variance, counts)
+    last = _survival(points[:, -1:], mean, variance, counts)
+    width = np.concatenate([width, np.full((n, 1), np.inf)], axis=1)
+    survival = np.concatenate([survival, last], axis=1)
+    survival = np.minimum.accumulate(survival, axis=1)     # guard rounding: stays concave
+    return width, margin[:, None] * survival
+
+
+def _quantiles(mean, variance, probabilities, counts) -> np.ndarray:
+    mean = np.maximum(mean, 0.0)[:, None]
+    variance = np.maximum(variance, 1e-12)[:, None]
+    if counts:
+        overdispersed = variance > mean * (1 + 1e-9)
+        p = np.where(overdispersed, mean / np.where(overdispersed, variance, 1), 1.0)
+        r = np.where(overdispersed, mean * p / np.maximum(1 - p, 1e-12), 1.0)
+        nb = stats.nbinom.ppf(probabilities[None, :], r, np.clip(p, 1e-12, 1 - 1e-12))
+        poisson = stats.poisson.ppf(probabilities[None, :], mean)
+        out = np.where(overdispersed, nb, poisson)
+        return np.where(mean > 0, np.nan_to_num(out), 0.0)
+    return np.maximum(mean + np.sqrt(variance) * special.ndtri(probabilities)[None, :], 0.0)
+
+
+def _survival(x, mean, variance, counts) -> np.ndarray:
+    mean = np.maximum(mean, 0.0)[:, None]
+    variance = np.maximum(variance, 1e-12)[:, None]
+    if counts:
+        overdispersed = variance > mean * (1 + 1e-9)
+        p = np.where(overdispersed, mean / np.where(overdispersed, variance, 1), 1.0)
+        r = np.where(overdispersed, mean * p / np.maximum(1 - p, 1e-12), 1.0)
+        nb = stats.nbinom.sf(x, r, np.clip(p, 1e-12, 1 - 1e-12))
+        poisson = stats.poisson.sf(x, mean)
+        return np.where(mean > 0, np.where(overdispersed, nb, poisson), 0.0)
+    return special.ndtr(-(x - mean) / np.sqrt(variance))
+
+
+def build_problem(ds: xr.Dataset, config: PlanConfig) -> DeploymentProblem:
+    """The deployment LP data of the planning dataset (see the module docstring)."""
+    n_sku, n_loc = ds.sizes["sku"], ds.sizes["location"]
+    sku, channel, region = series_index(ds)
+    unit_cost = ds["unit_cost"].values
+    mean, variance = coverage_demand(ds, config.coverage_periods)
+    counts = bool(np.all(ds["forecast_distribution"].values != "normal"))
+    price = channel_prices(ds)[sku, channel]
+    margin = np.maximum(price - unit_cost[sku], MARGIN_FLOOR * unit_cost[sku])
+    margin = margin * np.where(ds["backorders"].values[channel], BACKORDER_VALUE, 1.0)
+    width, value = value_curves(mean, variance, margin, counts=counts)
+
+    eligible = ds["eligible"].values[channel, region]                   # (series, location)
+    pair_stream, pair_location = np.nonzero(eligible)
+
+    usable = usable_lanes(ds, config)
+    origin = index_of(ds, "location", ds["lane_origin"].values)[usable]
+    destination = index_of(ds, "location", ds["lane_destination"].values)[usable]
+
+    per_year = periods_per_year(ds.attrs["freq"])
+    holding = unit_cost[:, None] * ds["holding_rate"].values[None, :] / per_year \
+        * config.coverage_periods
+    weight = _location_priority(ds, channel, pair_stream, pair_location)
+    target = ds["target_reorder_point"].values if "target_reorder_point" in ds \
+        else np.zeros((n_sku, n_loc))
+
+    store = _store_pools(ds)
+    sells = np.zeros((n_sku, n_loc), dtype=bool)
+    sells[sku[pair_stream], pair_location] = mean[pair_stream] > 0
+    presentation = np.where(store[None, :] & sells, config.presentation_units, 0.0)
+
+    inbound = inbound_within(ds, config.coverage_periods)
+    floor = np.zeros(len(sku))
+    if config.fair_share:
+        stock = (ds["on_hand"].values + inbound).sum(axis=1)
+        demand = np.bincount(sku, weights=mean, minlength=n_sku)
+        short = (demand > 0) & (stock < demand)
+        ratio = np.where(short, stock / np.where(short, demand, 1), 0.0)
+        floor = FAIR_SHARE * mean * ratio[sku]
+
+    return DeploymentProblem(
+        n_skus=n_sku, n_locations=n_loc,
+        lane_origin=origin, lane_destination=destination,
+        lane_cost=ds["cost_per_unit"].values[usable],
+        lane_capacity=ds["lane_capacity"].values[usable],
+        on_hand=ds["on_hand"].values, inbound=inbound,
+        stream_sku=sku, pair_stream=pair_stream, pair_location=pair_location,
+        segment_width=width, segment_value=value,
+        unit_volume=ds["unit_volume"].values,
+        location_capacity=ds["location_capacity"].values,
+        holding_cost=holding,
+        safety_stock=target,
+        shortfall_penalty=TARGET_PENALTY * unit_cost[:, None] * weight[None, :],
+        min_presentation=presentation,
+        presentation_penalty=PRESENTATION_PENALTY * unit_cost[:, None] * np.ones((1, n_loc)),
+        fair_share_floor=floor,
+        fair_share_penalty=FAIR_SHARE_PENALTY * margin,
+    )
+
+
+def usable_lanes(ds: xr.Dataset, config: PlanConfig) -> np.ndarray:
+    """Lanes whose moves arrive within the coverage horizon (positions on ``lane``)."""
+    return np.flatnonzero(ds["lead_time"].values <= config.coverage_periods)
+
+
+def _location_priority(ds, channel, pair_stream, pair_location) -> np.ndarray:
+    """Highest priority of the channels each location may serve, over the highest overall."""
+    priority = ds["priority"].values
+    best = np.zeros(ds.sizes["location"])
+    np.maximum.at(best, pair_location, priority[channel[pair_stream]])
+    top = priority.max() if priority.max() > 0 else 1.0
+    return np.where(best > 0, best / top, 1.0)
+
+
+def _store_pools(ds: xr.Dataset) -> np.ndarray:
+    owner = ds["location_channel"].values
+    offline = set(ds["channel"].values[ds["channel_kind"].values == "offline"])
+    return (ds["location_kind"].values == "pool") & np.isin(owner, list(offline))
+
+
+def inbound_within(ds: xr.Dataset, periods: int) -> np.ndarray:
+    """Units arriving at each (sku, location) within the next ``periods`` periods."""
+    n_sku, n_loc = ds.sizes["sku"], ds.sizes["location"]
+    inbound = np.zeros((n_sku, n_loc))
+    last = pd.Timestamp(ds["period"].values[-1])
+    end = pd.date_range(last, periods=periods + 2, freq=ds.attrs["freq"])[-1]
+    for prefix, where in (("shipment", "destination"), ("receipt", "location")):
+        if ds.sizes.get(prefix, 0) == 0:
+            continue
+        date = ds[f"{prefix}_arrival" if prefix == "shipment" else "receipt_date"].values
+        soon = date < np.datetime64(end)
+        sku = index_of(ds, "sku", ds[f"{prefix}_sku"].values[soon])
+        location = index_of(ds, "location", ds[f"{prefix}_{where}"].values[soon])
+        np.add.at(inbound, (sku, location), ds[f"{prefix}_quantity"].values[soon])
+    return inbound
+
+
+def add_plan(ds: xr.Dataset, config: PlanConfig = PlanConfig()) -> tuple[xr.Dataset, PlanOutcome]:
+    """Solve tonight's deployment and add the moves and the post-move stock to the dataset.
+
+    Adds on ``move``: ``move_sku``, ``move_origin``, ``move_destination``, ``move_lane``,
+    ``move_quantity``, ``move_kind``, ``move_reason``; on (``sku``, ``location``):
+    ``position_after_plan`` (stock after the moves, inbound included) and ``inbound``.
+    """
+    tic = time.perf_counter()
+    problem = build_problem(ds, config)
+    build = time.perf_counter() - tic
+    tic = time.perf_counter()
+    result = solve_deployment(problem, backend=config.solver,
+                              chunk_skus=config.chunk_skus if not problem.coupled else None)
+    fallback: tuple[str, ...] = ()
+    if result.status == SolveStatus.OPTIMAL:
+        rounded = round_plan(problem, result, pack_size=ds["pack_size"].values)
+        move_sku, move_lane, move_quantity = rounded.move_sku, rounded.move_lane, \
+            rounded.move_quantity
+        status, objective = "optimal", float(result.objective)
+    else:
+        _, channel, _ = series_index(ds)
+        priority = _location_priority(ds, channel, problem.pair_stream, problem.pair_location)
+        move_sku, move_lane, move_quantity = policy_plan(ds, usable_lanes(ds, config),
+                                                         priority)
+        fallback = tuple(ds["sku"].values)
+        status, objective = f"fallback ({result.status.name.lower()})", float("nan")
+    solve = time.perf_counter() - tic
+    lane = usable_lanes(ds, config)[move_lane]
+    position = ds["on_hand"].values + inbound_within(ds, config.coverage_periods)
+    origin = index_of(ds, "location", ds["lane_origin"].values[lane])
+    destination = index_of(ds, "location", ds["lane_destination"].values[lane])
+    after = position.copy()
+    np.add.at(after, (move_sku, origin), -move_quantity)
+    np.add.at(after, (move_sku, destination), move_quantity)
+    kind = lane_kinds(ds)[lane]
+    reason = move_reasons(ds, move_sku, origin, destination, kind, position)
+    ds = ds.assign({
+        "move_sku": ("move", ds["sku"].values[move_sku]),
+        "move_origin": ("move", ds["location"].values[origin]),
+        "move_destination": ("move", ds["location"].values[destination]),
+        "move_lane": ("move", ds["lane"].values[lane]),
+        "move_quantity": ("move", np.asarray(move_quantity, dtype=float)),
+        "move_kind": ("move", kind.astype(str)),
+        "move_reason": ("move", reason),
+        "position_after_plan": (("sku", "location"), after),
+        "inbound": (("sku", "location"), position - ds["on_hand"].values),
+    })
+    ds = add_slow_movers(ds, config)
+    return ds, PlanOutcome(status, objective, build, solve, fallback, int(result.chunks))
+
+
+def move_reasons(ds, sku, origin, destination, kind, position) -> np.ndarray:
+    """A planner's reason for every move."""
+    target = ds["target_reorder_point"].values if "target_reorder_point" in ds \
+        else np.zeros(position.shape)
+    name = ds["location"].values
+    owner = ds["location_channel"].values
+    short = position[sku, destination] < target[sku, destination]
+    over = position[sku, origin] > target[sku, origin]
+    reasons = np.empty(len(sku), dtype=object)
+    for i in range(len(sku)):
+        o, d = origin[i], destination[i]
+        if kind[i] == "deploy":
+            reasons[i] = (f"forward deploy: {name[d]} below its reorder point" if short[i]
+                          else f"forward deploy: stock {name[d]}'s forecast demand")
+        elif kind[i] == "transfer":
+            reasons[i] = (f"rebalance between regions: {name[o]} "
+                          f"{'above target' if over[i] else 'can spare stock'}, {name[d]} "
+                          f"{'short' if short[i] else 'sells more'}")
+        else:
+            to = f"{owner[d]} pool" if owner[d] else "shared stock"
+            reasons[i] = f"cross-channel transfer: {owner[o]} pool stock to {to} ({name[d]})"
+    return reasons.astype(str)
+
+
+def policy_plan(ds: xr.Dataset, usable_lanes: np.ndarray,
+                priority: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The fallback plan: bring locations below their reorder point up to order-up-to.
+
+    Each location asks its replenishment source (`engine.network`) for whole packs; a source
+    serves its requesters in decreasing priority while it has stock on hand.
+
+    Returns
+    -------
+    sku, lane, quantity : numpy.ndarray
+        Moves, ``lane`` as a position in ``usable_lanes``.
+    """
+    source_lane = replenishment_lane(ds)
+    position_of = {int(lane): k for k, lane in enumerate(usable_lanes)}
+    origin = index_of(ds, "location", ds["lane_origin"].values)
+    on_hand = ds["on_hand"].values.copy()
+    pack = ds["pack_size"].values
+    below = on_hand < ds["target_reorder_point"].values
+    need = np.where(below, np.maximum(ds["target_order_up_to"].values - on_hand, 0.0), 0.0)
+    moves = ([], [], [])
+    for location in np.argsort(-priority, kind="stable"):
+        lane = int(source_lane[location])
+        if lane < 0 or lane not in position_of:
+            continue
+        source = origin[lane]
+        give = np.floor(np.minimum(need[:, location], on_hand[:, source]) / pack) * pack
+        moving = np.flatnonzero(give > 0)
+        on_hand[moving, source] -= give[moving]
+        moves[0].append(moving)
+        moves[1].append(np.full(len(moving), position_of[lane]))
+        moves[2].append(give[moving])
+    if not moves[0]:
+        return np.zeros(0, int), np.zeros(0, int), np.zeros(0)
+    return tuple(np.concatenate(part) for part in moves)
+
+
+def add_slow_movers(ds: xr.Dataset, config: PlanConfig) -> xr.Dataset:
+    """Slow movers with a suggested clearance channel and discount band (module docstring)."""
+    n_sku = ds.sizes["sku"]
+    sku, channel, _ = series_index(ds)
+    per_period = ds["forecast_mean"].values.mean(axis=1)
+    demand = np.bincount(sku, weights=per_period, minlength=n_sku)
+    stock = ds["on_hand"].values.sum(axis=1) + ds["inbound"].values.sum(axis=1)
+    cover = np.where(demand > 0, stock / np.where(demand > 0, demand, 1), np.inf)
+    slow = (stock > 0) & (cover > config.slow_cover_periods)
+    by_channel = np.zeros((n_sku, ds.sizes["channel"]))
+    np.add.at(by_channel, (sku, channel), per_period)
+    category = ds["category"].values
+    category_channel = pd.DataFrame(by_channel).groupby(category).sum()
+    best = np.where(by_channel.max(axis=1) > 0, by_channel.argmax(axis=1),
+                    category_channel.loc[category].to_numpy().argmax(axis=1))
+    excess = cover / config.slow_cover_periods
+    band = np.where(excess <= 2, "10-20%", np.where(excess <= 4, "20-40%", "40-60%"))
+    keep = np.flatnonzero(slow)
+    surplus = stock - demand * config.slow_cover_periods
+    return ds.assign({
+        "slow_sku": ("slow_mover", ds["sku"].values[keep]),
+        "slow_cover": ("slow_mover", cover[keep]),
+        "slow_surplus": ("slow_mover", np.round(np.maximum(surplus[keep], 0.0))),
+        "slow_channel": ("slow_mover", ds["channel"].values[best[keep]]),
+        "slow_discount": ("slow_mover", band[keep]),
+    })
+
+
+def plan_table(ds: xr.Dataset) -> pd.DataFrame:
+    """Rows of ``plan.parquet``: tonight's moves, then the slow movers to clear.
+
+    Columns: sku, origin, destination, quantity, kind (deploy, transfer, cross_channel,
+    clearance), reason, channel and discount_band (clearance rows only).
+    """
+    moves = pd.DataFrame({
+        "sku": ds["move_sku"].values, "origin": ds["move_origin"].values,
+        "destination": ds["move_destination"].values, "quantity": ds["move_quantity"].values,
+        "kind": ds["move_kind"].values, "reason": ds["move_reason"].values,
+        "channel": "", "discount_band": "",
+    })
+    cover = ds["slow_cover"].values
+    clearance = pd.DataFrame({
+        "sku": ds["slow_sku"].values, "origin": "", "destination": "",
+        "quantity": ds["slow_surplus"].values, "kind": "clearance",
+        "reason": [f"slow mover: {c:,.0f} periods of cover" if np.isfinite(c)
+                   else "slow mover: no forecast demand in any channel" for c in cover],
+        "channel": ds["slow_channel"].values, "discount_band": ds["slow_discount"].values,
+    })
+    return pd.concat([moves, clearance], ignore_index=True)

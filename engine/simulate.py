@@ -1,0 +1,351 @@
+"""The simulate stage: the network under tonight's plan and the targets, sampled many times.
+
+The planning dataset becomes `engine.simulation.NetworkArrays`:
+
+- **network**: every location is replenished by the origin of its replenishment lane
+  (`engine.network`); a DC by its supplier (always in full). A lane's lead time is its mean
+  and standard deviation rounded to whole periods (a discretised normal, floored at zero); the
+  supplier's from the configuration;
+- **policies**: (s, S) at every location from the targets stage;
+- **start**: stock on hand after tonight's moves leave their origins; the moves arrive after
+  their lane's mean lead time, shipments in transit on their arrival date, scheduled supply at
+  the DC on its date;
+- **streams**: every series, served from its eligible locations in the preference order of
+  `engine.network` (its primary location first); its channel decides whether unmet demand waits
+  (backorders, costing 10% of the margin per period) or is lost (costing the margin); demand per
+  period is drawn from the forecast distribution of each step (negative binomial, Poisson or
+  normal);
+- **rationing** at a short source: by the priority of the channels a location serves, or fair
+  share (configuration ``rationing``).
+
+The result is kept as KPI variables on the dataset and written to ``kpis.parquet`` per sku x
+channel x region (streams), per sku x location, and rolled up by channel, by region, by channel x
+region and in total, each with its mean and its 10th and 90th percentile across samples.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+from scipy import stats
+
+from engine.calendar import periods_per_year
+from engine.network import index_of, replenishment_lane, series_index
+from engine.plan import MARGIN_FLOOR, channel_prices
+from engine.simulation import NetworkArrays, simulate_network
+
+BACKORDER_COST_RATE = 0.1
+QUANTILES = (0.1, 0.9)
+_FAMILY = {"normal": 0, "poisson": 1, "negbin": 2}
+
+
+@dataclass(frozen=True)
+class SimulationConfig:
+    """Settings of the simulate stage."""
+
+    samples: int = 200
+    seed: int = 0
+    rationing: str = "priority"
+    supplier_lead_time_days: float = 28.0
+    supplier_lead_time_sd_days: float = 7.0
+
+
+def sku_keys(skus: np.ndarray) -> np.ndarray:
+    """A stable 62-bit integer per SKU id (the seed key of its randomness)."""
+    return np.array([int.from_bytes(hashlib.sha256(str(s).encode()).digest()[:8], "little")
+                     >> 2 for s in skus], dtype=np.int64)
+
+
+def network_arrays(ds: xr.Dataset, config: SimulationConfig) -> NetworkArrays:
+    """Pack the planning dataset (after targets and plan) into the simulator's arrays."""
+    n_sku, n_loc = ds.sizes["sku"], ds.sizes["location"]
+    horizon = ds.sizes["step"]
+    lane = replenishment_lane(ds)
+    origin = index_of(ds, "location", ds["lane_origin"].values)
+    source = np.where(lane >= 0, origin[np.maximum(lane, 0)], -1)
+    per_period_days = 365.25 / periods_per_year(ds.attrs["freq"])
+    mean_lead = np.where(lane >= 0, ds["lead_time"].values[np.maximum(lane, 0)],
+                         config.supplier_lead_time_days / per_period_days).astype(float)
+    sd_lead = np.where(lane >= 0, ds["lead_time_sd"].values[np.maximum(lane, 0)],
+                       config.supplier_lead_time_sd_days / per_period_days).astype(float)
+    pmf = lead_time_pmf(mean_lead, sd_lead)
+
+    sku, channel, region = series_index(ds)
+    order = np.argsort(sku, kind="stable")
+    assert (order == np.arange(len(sku))).all(), "series are ordered by sku"
+    counts = np.bincount(sku, minlength=n_sku)
+    stream_locations, stream_ptr = preference_lists(ds, channel, region)
+    price = channel_prices(ds)[sku, channel]
+    unit_cost = ds["unit_cost"].values
+    margin = np.maximum(price - unit_cost[sku], MARGIN_FLOOR * unit_cost[sku])
+    backorders = ds["backorders"].values[channel]
+
+    on_hand = ds["on_hand"].values.astype(float).copy()
+    arrivals = np.zeros((n_sku, n_loc, horizon + 1))
+    receipts = np.zeros((n_sku, n_loc, horizon + 1))
+    _add_in_transit(ds, arrivals, horizon)
+    _add_supply(ds, receipts, horizon)
+    if "move_quantity" in ds and ds.sizes.get("move", 0):
+        move_sku = index_of(ds, "sku", ds["move_sku"].values)
+        move_origin = index_of(ds, "location", ds["move_origin"].values)
+        move_destination = index_of(ds, "location", ds["move_destination"].values)
+        move_lane = index_of(ds, "lane", ds["move_lane"].values)
+        quantity = ds["move_quantity"].values
+        np.add.at(on_hand, (move_sku, move_origin), -quantity)
+        arrive = np.clip(np.round(ds["lead_time"].values[move_lane]).astype(int), 0, horizon)
+        np.add.at(arrivals, (move_sku, move_destination, arrive), quantity)
+    on_hand = np.maximum(on_hand, 0.0)
+
+    holding = unit_cost[:, None] * ds["holding_rate"].values[None, :] \
+        / periods_per_year(ds.attrs["freq"])
+    reorder = ds["target_reorder_point"].values.astype(float)
+    up_to = np.maximum(ds["target_order_up_to"].values.astype(float), reorder)
+    return NetworkArrays(
+        source=source, lead_time_pmf=pmf, location_priority=_location_priority(ds),
+        sku_key=sku_keys(ds["sku"].values), reorder_point=reorder, order_up_to=up_to,
+        holding_cost=holding, on_hand=on_hand, arrivals=arrivals, receipts=receipts,
+        sku_stream_ptr=np.concatenate([[0], np.cumsum(counts)]),
+        stream_ptr=stream_ptr, stream_locations=stream_locations,
+        backorders=backorders,
+        shortage_cost=np.where(backorders, BACKORDER_COST_RATE * margin, margin),
+        stream_priority=ds["priority"].values[channel].astype(float),
+    )
+
+
+def lead_time_pmf(mean: np.ndarray, sd: np.ndarray) -> np.ndarray:
+    """Whole-period lead-time probabilities: a normal rounded to the nearest period, floored at
+    zero (a point mass where the standard deviation is zero)."""
+    top = int(np.ceil((mean + 4 * sd).max())) + 1
+    edges = np.arange(top + 1) + 0.5                                   # k covers (k-1/2, k+1/2]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cdf = stats.norm.cdf((edges[None, :] - mean[:, None]) / sd[:, None])
+    point = sd <= 0
+    cdf[point] = (edges[None, :] >= np.round(mean[point])[:, None] + 0.5).astype(float)
+    cdf[:, -1] = 1.0
+    pmf = np.diff(np.concatenate([np.zeros((len(mean), 1)), cdf], axis=1), axis=1)
+    return pmf / pmf.sum(axis=1, keepdims=True)
+
+
+def preference_lists(ds: xr.Dataset, channel: np.ndarray,
+                     region: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Eligible locations of every series in preference order (CSR): the channel's own pool,
+    an RDC in the region, another RDC, a DC (as `engine.network.primary_location`)."""
+    kind = ds["location_kind"].values
+    owner = ds["location_channel"].values
+    location_region = ds["location_region"].values
+    channels = ds["channel"].values
+    regions = ds["region"].values
+    rank = np.full((len(channels), len(regions), len(kind)), 4, dtype=np.int64)
+    rank = np.where((kind == "dc")[None, None, :], 3, rank)
+    rank = np.where((kind == "rdc")[None, None, :], 2, rank)
+    local = (kind[None, :] == "rdc") & (location_region[None, :] == regions[:, None])
+    rank = np.where(local[None], 1, rank)
+    own = (kind[None, :] == "pool") & (owner[None, :] == channels[:, None])
+    rank = np.where(own[:, None, :], 0, rank)
+    score = np.where(ds["eligible"].values, rank * len(kind) + np.arange(len(kind)), -1)
+    per_series = score[channel, region]                               # (series, location)
+    ordered = np.sort(np.where(per_series >= 0, per_series, np.iinfo(np.int64).max), axis=1)
+    valid = ordered < np.iinfo(np.int64).max
+    counts = valid.sum(axis=1)
+    locations = (ordered[valid] % len(kind)).astype(np.int64)
+    return locations, np.concatenate([[0], np.cumsum(counts)])
+
+
+def _location_priority(ds: xr.Dataset) -> np.ndarray:
+    """Highest priority of the channels each location may serve (DCs: the highest of all)."""
+    priority = ds["priority"].values
+    serves = ds["eligible"].values.any(axis=1)                          # (channel, location)
+    best = np.where(serves, priority[:, None], 0.0).max(axis=0)
+    dc = ds["location_kind"].values == "dc"
+    best[dc] = priority.max()
+    return best.astype(float)
+
+
+def _period(ds: xr.Dataset, dates: np.ndarray, horizon: int) -> np.ndarray:
+    """Forecast step (0-based) in which each date falls (clipped to the horizon)."""
+    starts = pd.DatetimeIndex(ds["forecast_date"].values)
+    step = starts.searchsorted(pd.DatetimeIndex(dates), side="right") - 1
+    return np.clip(step, 0, horizon)
+
+
+def _add_in_transit(ds: xr.Dataset, arrivals: np.ndarray, horizon: int) -> None:
+    if ds.sizes.get("shipment", 0) == 0:
+        return
+    sku = index_of(ds, "sku", ds["shipment_sku"].values)
+    location = index_of(ds, "location", ds["shipment_destination"].values)
+    step = _period(ds, ds["shipment_arrival"].values, horizon)
+    np.add.at(arrivals, (sku, location, step), ds["shipment_quantity"].values)
+
+
+def _add_supply(ds: xr.Dataset, receipts: np.ndarray, horizon: int) -> None:
+    if ds.sizes.get("receipt", 0) == 0:
+        return
+    sku = index_of(ds, "sku", ds["receipt_sku"].values)
+    location = index_of(ds, "location", ds["receipt_location"].values)
+    step = _period(ds, ds["receipt_date"].values, horizon)
+    np.add.at(receipts, (sku, location, step), ds["receipt_quantity"].values)
+
+
+def demand_parameters(ds: xr.Dataset) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per-period demand mean, variance and family of every series for the simulator."""
+    mean = np.maximum(ds["forecast_mean"].values, 0.0)
+    variance = ds["forecast_variance"].values.copy()
+    family = np.array([_FAMILY[f] for f in ds["forecast_distribution"].values[:, 0]])
+    negbin = family == _FAMILY["negbin"]
+    # the negative binomial needs variance above the mean in every period
+    variance[negbin] = np.maximum(variance[negbin], mean[negbin] * (1 + 1e-6) + 1e-9)
+    return mean, variance, family
+
+
+def add_simulation(ds: xr.Dataset, config: SimulationConfig = SimulationConfig()) -> xr.Dataset:
+    """Simulate the network and add the KPIs (see the module docstring)."""
+    arrays = network_arrays(ds, config)
+    mean, variance, family = demand_parameters(ds)
+    result = simulate_network(arrays, samples=config.samples, periods=ds.sizes["step"],
+                              seed=config.seed, demand_mean=mean, demand_variance=variance,
+                              demand_family=family, rationing=config.rationing)
+    summary = result.summary(QUANTILES)
+    stream_kpi = list(summary.stream_kpis)
+    location_kpi = list(summary.location_kpis)
+
+    def stream(name, stat=0):
+        return summary.stream[:, stream_kpi.index(name), stat]
+
+    def location(name, stat=0):
+        return summary.location[:, :, location_kpi.index(name), stat]
+
+    sl = ("sku", "location")
+    return ds.assign({
+        "kpi_demand": ("series", stream("demand")),
+        "kpi_served": ("series", stream("served")),
+        "kpi_fill_rate": ("series", stream("fill_rate")),
+        "kpi_fill_rate_q10": ("series", stream("fill_rate", 1)),
+        "kpi_fill_rate_q90": ("series", stream("fill_rate", 2)),
+        "kpi_cycle_service_level": ("series", stream("cycle_service_level")),
+        "kpi_cycle_service_level_q10": ("series", stream("cycle_service_level", 1)),
+        "kpi_cycle_service_level_q90": ("series", stream("cycle_service_level", 2)),
+        "kpi_lost_sales": ("series", stream("lost")),
+        "kpi_lost_sales_q10": ("series", stream("lost", 1)),
+        "kpi_lost_sales_q90": ("series", stream("lost", 2)),
+        "kpi_backorders": ("series", stream("backorders")),
+        "kpi_shortage_cost": ("series", stream("shortage_cost")),
+        "kpi_avg_on_hand": (sl, location("avg_on_hand")),
+        "kpi_avg_on_hand_q10": (sl, location("avg_on_hand", 1)),
+        "kpi_avg_on_hand_q90": (sl, location("avg_on_hand", 2)),
+        "kpi_holding_cost": (sl, location("holding_cost")),
+        "kpi_orders": (sl, location("orders")),
+        "kpi_served_units": (sl, location("served_units")),
+        "kpi_samples_demand": (("series", "sample"), result.stream("demand")),
+        "kpi_samples_served": (("series", "sample"), result.stream("served")),
+        "kpi_samples_lost": (("series", "sample"), result.stream("lost")),
+    })
+
+
+def kpi_table(ds: xr.Dataset) -> pd.DataFrame:
+    """Rows of ``kpis.parquet`` (module docstring): one per stream, per sku x location, and the
+    roll-ups by channel, region, channel x region and in total.
+
+    Columns: level, sku, channel, region, location, demand, fill_rate (with q10, q90),
+    cycle_service_level (with q10, q90), lost_sales (with q10, q90), backorders, avg_on_hand
+    (with q10, q90), holding_cost, shortage_cost, turns (yearly: demand per period over average
+    stock on hand).
+    """
+    periods = ds.sizes["step"]
+    per_year = periods_per_year(ds.attrs["freq"])
+    streams = pd.DataFrame({
+        "level": "stream", "sku": ds["series_sku"].values, "channel": ds["series_channel"].values,
+        "region": ds["series_region"].values, "location": "",
+        "demand": ds["kpi_demand"].values,
+        "fill_rate": ds["kpi_fill_rate"].values,
+        "fill_rate_q10": ds["kpi_fill_rate_q10"].values,
+        "fill_rate_q90": ds["kpi_fill_rate_q90"].values,
+        "cycle_service_level": ds["kpi_cycle_service_level"].values,
+        "cycle_service_level_q10": ds["kpi_cycle_service_level_q10"].values,
+        "cycle_service_level_q90": ds["kpi_cycle_service_level_q90"].values,
+        "lost_sales": ds["kpi_lost_sales"].values,
+        "lost_sales_q10": ds["kpi_lost_sales_q10"].values,
+        "lost_sales_q90": ds["kpi_lost_sales_q90"].values,
+        "backorders": ds["kpi_backorders"].values,
+        "shortage_cost": ds["kpi_shortage_cost"].values,
+    })
+    k, j = np.nonzero((ds["kpi_avg_on_hand"].values > 0) | (ds["kpi_served_units"].values > 0))
+    avg = ds["kpi_avg_on_hand"].values[k, j]
+    served = ds["kpi_served_units"].values[k, j]
+    locations = pd.DataFrame({
+        "level": "location", "sku": ds["sku"].values[k], "channel": "", "region": "",
+        "location": ds["location"].values[j], "demand": served,
+        "avg_on_hand": avg,
+        "avg_on_hand_q10": ds["kpi_avg_on_hand_q10"].values[k, j],
+        "avg_on_hand_q90": ds["kpi_avg_on_hand_q90"].values[k, j],
+        "holding_cost": ds["kpi_holding_cost"].values[k, j],
+        "turns": np.where(avg > 0, served / periods * per_year / np.where(avg > 0, avg, 1),
+                          np.nan),
+    })
+    rollups = [_rollup(ds, keys, label) for keys, label in (
+        (("series_channel",), "channel"), (("series_region",), "region"),
+        (("series_channel", "series_region"), "channel_region"), ((), "total"))]
+    total_stock = ds["kpi_avg_on_hand"].values.sum()
+    for frame in rollups:
+        if frame["level"].iloc[0] == "total":
+            frame["avg_on_hand"] = total_stock
+            frame["holding_cost"] = ds["kpi_holding_cost"].values.sum()
+            frame["turns"] = frame["demand"] / periods * per_year / max(total_stock, 1e-12)
+    return pd.concat([streams, locations, *rollups], ignore_index=True)
+
+
+def _rollup(ds: xr.Dataset, keys: tuple[str, ...], level: str) -> pd.DataFrame:
+    """Sums per sample, then the mean and percentiles of the group's fill rate and lost sales."""
+    if keys:
+        labels = pd.DataFrame({k: ds[k].values for k in keys})
+        codes = labels.groupby(list(keys), sort=False).ngroup().to_numpy()
+        first = labels.drop_duplicates().reset_index(drop=True)
+    else:
+        codes = np.zeros(ds.sizes["series"], dtype=int)
+        first = pd.DataFrame(index=[0])
+    groups = codes.max() + 1
+    samples = ds.sizes["sample"]
+
+    def per_sample(name):
+        out = np.zeros((groups, samples))
+        np.add.at(out, codes, ds[name].values)
+        return out
+
+    demand, served, lost = (per_sample(f"kpi_samples_{n}") for n in ("demand", "served",
+                                                                      "lost"))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        fill = np.where(demand > 0, served / demand, np.nan)
+    weights = np.bincount(codes, weights=ds["kpi_demand"].values, minlength=groups)
+    csl = np.bincount(codes, weights=ds["kpi_demand"].values
+                      * np.nan_to_num(ds["kpi_cycle_service_level"].values), minlength=groups)
+    q10, q90 = QUANTILES
+    frame = pd.DataFrame({
+        "level": level, "sku": "",
+        "channel": first["series_channel"].values if "series_channel" in keys else "",
+        "region": first["series_region"].values if "series_region" in keys else "",
+        "location": "",
+        "demand": demand.mean(axis=1),
+        "fill_rate": served.mean(axis=1) / np.where(demand.mean(axis=1) > 0,
+                                                    demand.mean(axis=1), np.nan),
+        "fill_rate_q10": _nanquantile(fill, q10),
+        "fill_rate_q90": _nanquantile(fill, q90),
+        "cycle_service_level": csl / np.where(weights > 0, weights, np.nan),
+        "lost_sales": lost.mean(axis=1),
+        "lost_sales_q10": np.quantile(lost, q10, axis=1),
+        "lost_sales_q90": np.quantile(lost, q90, axis=1),
+        "shortage_cost": np.bincount(codes, weights=ds["kpi_shortage_cost"].values,
+                                     minlength=groups),
+    })
+    return frame
+
+
+def _nanquantile(values: np.ndarray, q: float) -> np.ndarray:
+    """Row quantiles ignoring NaN; NaN for rows with no values."""
+    out = np.full(values.shape[0], np.nan)
+    rows = ~np.isnan(values).all(axis=1)
+    if rows.any():
+        out[rows] = np.nanquantile(values[rows], q, axis=1)
+    return out

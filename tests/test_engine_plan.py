@@ -1,0 +1,126 @@
+"""The plan stage on the demo network: feasible moves, reasons, fallback, slow movers."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import solvers
+from engine import cli
+from engine.forecasting import ForecastConfig, add_forecast
+from engine.network import lane_kinds
+from engine.plan import PlanConfig, add_plan, build_problem, plan_table, usable_lanes
+from engine.targets import add_targets
+
+
+@pytest.fixture(scope="module")
+def targeted(small_demo):
+    ds, _ = add_forecast(small_demo, ForecastConfig(horizon=8, middle_out=False))
+    return add_targets(ds)
+
+
+@pytest.fixture(scope="module")
+def planned(targeted):
+    return add_plan(targeted, PlanConfig())
+
+
+def test_the_plan_is_optimal_and_feasible(planned, targeted):
+    ds, outcome = planned
+    assert outcome.status == "optimal" and np.isfinite(outcome.objective)
+    assert ds.sizes["move"] > 0
+    sku = pd.Index(ds["sku"].values).get_indexer(ds["move_sku"].values)
+    origin = pd.Index(ds["location"].values).get_indexer(ds["move_origin"].values)
+    shipped = np.zeros(ds["on_hand"].shape)
+    np.add.at(shipped, (sku, origin), ds["move_quantity"].values)
+    assert (shipped <= targeted["on_hand"].values + 1e-9).all()       # only stock on hand moves
+    assert (ds["move_quantity"].values > 0).all()
+    packs = ds["pack_size"].values[sku]
+    assert np.allclose(ds["move_quantity"].values % packs, 0)         # whole packs
+    before = targeted["on_hand"].values + ds["inbound"].values
+    assert np.allclose(ds["position_after_plan"].values.sum(axis=1), before.sum(axis=1))
+    assert (ds["position_after_plan"].values >= -1e-9).all()
+
+
+def test_moves_use_lanes_that_arrive_in_time_with_their_kinds(planned, targeted):
+    ds, _ = planned
+    lanes = pd.Series(lane_kinds(targeted), index=targeted["lane"].values)
+    allowed = set(targeted["lane"].values[usable_lanes(targeted, PlanConfig())])
+    assert set(ds["move_lane"].values) <= allowed
+    assert (lanes[ds["move_lane"].values].to_numpy() == ds["move_kind"].values).all()
+    assert all(reason for reason in ds["move_reason"].values)
+    deploy = ds["move_kind"].values == "deploy"
+    assert all(r.startswith("forward deploy") for r in ds["move_reason"].values[deploy])
+
+
+def test_the_problem_respects_the_channel_rules(targeted):
+    problem = build_problem(targeted, PlanConfig())
+    stream_channel = pd.Index(targeted["channel"].values).get_indexer(
+        targeted["series_channel"].values)
+    stream_region = pd.Index(targeted["region"].values).get_indexer(
+        targeted["series_region"].values)
+    pairs_ok = targeted["eligible"].values[stream_channel[problem.pair_stream],
+                                           stream_region[problem.pair_stream],
+                                           problem.pair_location]
+    assert pairs_ok.all()
+    widths = np.asarray(problem.segment_width)
+    values = np.asarray(problem.segment_value)
+    assert (np.diff(values, axis=1) <= 1e-12).all()                   # concave curves
+    assert np.isinf(widths[:, -1]).all()
+
+
+def test_plan_table(planned):
+    ds, _ = planned
+    table = plan_table(ds)
+    assert list(table.columns) == ["sku", "origin", "destination", "quantity", "kind", "reason",
+                                   "channel", "discount_band"]
+    assert set(table["kind"]) <= {"deploy", "transfer", "cross_channel", "clearance"}
+
+
+def test_slow_movers_get_a_clearance_suggestion(targeted):
+    ds = targeted.copy()
+    on_hand = ds["on_hand"].values.copy()
+    on_hand[0] = 0
+    on_hand[0, 0] = 1e6                                    # SKU 0 flooded at the DC
+    ds["on_hand"] = (("sku", "location"), on_hand)
+    planned, _ = add_plan(ds, PlanConfig())
+    table = plan_table(planned)
+    row = table[(table["kind"] == "clearance") & (table["sku"] == ds["sku"].values[0])]
+    assert len(row) == 1
+    assert row["discount_band"].iloc[0] == "40-60%"
+    assert row["channel"].iloc[0] in set(ds["channel"].values)
+    assert row["quantity"].iloc[0] > 9e5
+
+
+def test_a_failed_lp_falls_back_to_the_policy_plan(targeted, monkeypatch, tmp_path, capsys):
+    real = solvers.solve_deployment
+
+    def failing(problem, **kwargs):
+        result = real(problem, **kwargs)
+        return type(result)(**{**{f: getattr(result, f) for f in result.__dataclass_fields__},
+                               "status": solvers.SolveStatus.ERROR})
+
+    monkeypatch.setattr("engine.plan.solve_deployment", failing)
+    ds, outcome = add_plan(targeted, PlanConfig())
+    assert outcome.status.startswith("fallback")
+    assert len(outcome.fallback_skus) == targeted.sizes["sku"]
+    below = targeted["on_hand"].values < targeted["target_reorder_point"].values
+    assert ds.sizes["move"] > 0 and below.any()
+    target = tmp_path / "run"
+    assert cli.main(["run", "--demo", "--skus", "50", "--horizon", "4", "--output",
+                     str(target)]) == 3
+    manifest = json.loads((target / "manifest.json").read_text())
+    assert manifest["allocation"]["status"].startswith("fallback")
+    assert manifest["fallbacks"]["allocation_skus"]["count"] == 50
+    capsys.readouterr()
+
+
+def test_both_solvers_give_the_same_objective(targeted):
+    small = targeted.isel(sku=slice(0, 12))
+    small = small.isel(series=np.flatnonzero(np.isin(small["series_sku"].values,
+                                                     small["sku"].values)))
+    _, highs = add_plan(small, PlanConfig(solver="highs"))
+    _, pulp = add_plan(small, PlanConfig(solver="pulp"))
+    assert highs.objective == pytest.approx(pulp.objective, rel=1e-6)

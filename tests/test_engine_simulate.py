@@ -1,0 +1,114 @@
+"""The simulate stage: the planning dataset packed for the network simulator, and kpis.parquet."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from engine.forecasting import ForecastConfig, add_forecast
+from engine.network import primary_location
+from engine.plan import PlanConfig, add_plan
+from engine.simulate import (
+    SimulationConfig,
+    add_simulation,
+    kpi_table,
+    lead_time_pmf,
+    network_arrays,
+    preference_lists,
+    sku_keys,
+)
+from engine.targets import add_targets
+
+
+@pytest.fixture(scope="module")
+def planned(small_demo):
+    ds, _ = add_forecast(small_demo, ForecastConfig(horizon=8, middle_out=False))
+    ds = add_targets(ds)
+    ds, _ = add_plan(ds, PlanConfig())
+    return ds
+
+
+@pytest.fixture(scope="module")
+def simulated(planned):
+    return add_simulation(planned, SimulationConfig(samples=60, seed=4))
+
+
+def test_lead_time_pmf_is_a_rounded_normal():
+    pmf = lead_time_pmf(np.array([2.0, 1.0, 4.0]), np.array([0.0, 0.5, 1.0]))
+    assert np.allclose(pmf.sum(axis=1), 1)
+    assert pmf[0, 2] == 1.0                                  # a fixed lead time
+    means = (pmf * np.arange(pmf.shape[1])).sum(axis=1)
+    assert means[1] == pytest.approx(1.0, abs=0.05) and means[2] == pytest.approx(4.0, abs=0.05)
+
+
+def test_preference_lists_start_with_the_primary_location(planned):
+    ds = planned
+    from engine.network import series_index
+
+    _, channel, region = series_index(ds)
+    locations, ptr = preference_lists(ds, channel, region)
+    first = locations[ptr[:-1]]
+    assert (first == primary_location(ds)).all()
+    eligible = ds["eligible"].values[channel, region]
+    assert (np.diff(ptr) == eligible.sum(axis=1)).all()
+
+
+def test_the_network_arrays_carry_tonights_plan(planned):
+    arrays = network_arrays(planned, SimulationConfig())
+    moved_out = planned["on_hand"].values.sum() - arrays.on_hand.sum()
+    assert moved_out == pytest.approx(planned["move_quantity"].values.sum())
+    assert arrays.arrivals.sum() >= planned["move_quantity"].values.sum()
+    dc = planned["location_kind"].values == "dc"
+    assert (arrays.source[dc] == -1).all() and (arrays.source[~dc] >= 0).all()
+    keys = sku_keys(planned["sku"].values)
+    assert len(set(keys)) == len(keys) and (keys >= 0).all()
+    assert (sku_keys(planned["sku"].values[:5]) == keys[:5]).all()       # stable per SKU id
+
+
+def test_kpis_are_consistent(simulated):
+    ds = simulated
+    fill = ds["kpi_fill_rate"].values
+    ok = ~np.isnan(fill)
+    assert ((fill[ok] >= 0) & (fill[ok] <= 1)).all()
+    assert (ds["kpi_fill_rate_q10"].values[ok] <= ds["kpi_fill_rate_q90"].values[ok] + 1e-12).all()
+    assert (ds["kpi_served"].values <= ds["kpi_demand"].values + 1e-9).all()
+    table = kpi_table(ds)
+    assert set(table["level"]) == {"stream", "location", "channel", "region", "channel_region",
+                                   "total"}
+    total = table[table["level"] == "total"].iloc[0]
+    streams = table[table["level"] == "stream"]
+    assert total["demand"] == pytest.approx(streams["demand"].sum())
+    assert total["lost_sales"] == pytest.approx(streams["lost_sales"].sum())
+    assert 0 < total["fill_rate"] <= 1 and total["turns"] > 0
+    by_channel = table[table["level"] == "channel"]
+    assert by_channel["demand"].sum() == pytest.approx(total["demand"])
+    for column in ("fill_rate", "cycle_service_level", "lost_sales", "avg_on_hand",
+                   "holding_cost", "shortage_cost", "turns", "fill_rate_q10", "fill_rate_q90"):
+        assert column in table.columns
+
+
+def test_the_simulation_is_repeatable_and_seeded(planned, simulated):
+    again = add_simulation(planned, SimulationConfig(samples=60, seed=4))
+    assert np.array_equal(again["kpi_samples_served"].values,
+                          simulated["kpi_samples_served"].values)
+    other = add_simulation(planned, SimulationConfig(samples=60, seed=5))
+    assert not np.array_equal(other["kpi_samples_served"].values,
+                              simulated["kpi_samples_served"].values)
+
+
+def test_starting_at_the_targets_meets_the_service_levels(planned):
+    ds = planned.drop_vars([v for v in planned.data_vars if v.startswith("move_")])
+    ds["on_hand"] = ds["target_order_up_to"].copy()
+    simulated = add_simulation(ds, SimulationConfig(samples=100, seed=1))
+    served = simulated["kpi_served"].values.sum()
+    demand = simulated["kpi_demand"].values.sum()
+    assert served / demand > 0.93
+
+
+def test_more_stock_never_serves_less(planned):
+    base = add_simulation(planned, SimulationConfig(samples=40, seed=2))
+    rich = planned.copy()
+    rich["on_hand"] = planned["on_hand"] * 3
+    more = add_simulation(rich, SimulationConfig(samples=40, seed=2))
+    assert more["kpi_served"].values.sum() >= base["kpi_served"].values.sum()
+    assert more["kpi_avg_on_hand"].values.sum() > base["kpi_avg_on_hand"].values.sum()
