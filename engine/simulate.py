@@ -251,8 +251,8 @@ def kpi_table(ds: xr.Dataset) -> pd.DataFrame:
 
     Columns: level, sku, channel, region, location, demand, fill_rate (with q10, q90),
     cycle_service_level (with q10, q90), lost_sales (with q10, q90), backorders, avg_on_hand
-    (with q10, q90), holding_cost, shortage_cost, turns (yearly: demand per period over average
-    stock on hand).
+    (with q10, q90), holding_cost, shortage_cost, orders (replenishment orders placed by a
+    location), turns (yearly: demand per period over average stock on hand).
     """
     periods = ds.sizes["step"]
     per_year = periods_per_year(ds.attrs["freq"])
@@ -282,6 +282,7 @@ def kpi_table(ds: xr.Dataset) -> pd.DataFrame:
         "avg_on_hand_q10": ds["kpi_avg_on_hand_q10"].values[k, j],
         "avg_on_hand_q90": ds["kpi_avg_on_hand_q90"].values[k, j],
         "holding_cost": ds["kpi_holding_cost"].values[k, j],
+        "orders": ds["kpi_orders"].values[k, j],
         "turns": np.where(avg > 0, served / periods * per_year / np.where(avg > 0, avg, 1),
                           np.nan),
     })

@@ -83,7 +83,8 @@ def test_kpis_are_consistent(simulated):
     by_channel = table[table["level"] == "channel"]
     assert by_channel["demand"].sum() == pytest.approx(total["demand"])
     for column in ("fill_rate", "cycle_service_level", "lost_sales", "avg_on_hand",
-                   "holding_cost", "shortage_cost", "turns", "fill_rate_q10", "fill_rate_q90"):
+                   "holding_cost", "shortage_cost", "turns", "fill_rate_q10", "fill_rate_q90",
+                   "orders"):
         assert column in table.columns
 
 
