@@ -7,6 +7,8 @@ Commands
 ``omnistock run``               the nightly job into a run directory (see `engine.nightly`)
 ``omnistock forecast``          forecast every series (``--output forecast.parquet``), or
                                 backtest the forecast (``--backtest``)
+``omnistock scenario run F...``  run what-if scenario files against a baseline and compare
+``omnistock scenario check F...``  check scenario files
 
 Exit codes: 0 ok, 2 bad input, configuration or arguments (a message, no traceback), 3 finished
 with fallbacks (listed in the manifest), 1 internal error.
@@ -15,6 +17,7 @@ with fallbacks (listed in the manifest), 1 internal error.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 import traceback
@@ -23,6 +26,7 @@ from enum import IntEnum
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
@@ -37,6 +41,7 @@ from engine.nightly import InputSource
 from engine.nightly import run as run_pipeline
 from engine.reports import write_parquet_atomic, write_report_tables
 from engine.runlog import RunLog
+from engine.scenario import load_scenario, run_scenarios
 from engine.summary import (
     NetworkSummary,
     forecast_summary,
@@ -142,6 +147,25 @@ def _parser() -> argparse.ArgumentParser:
                                "SeasonalNaive and WindowAverage")
     forecast.add_argument("--windows", type=int, default=2,
                           help="holdout windows of --backtest (default: 2)")
+    scenario = commands.add_parser("scenario", help="planner what-if scenarios",
+                                   description="check or run scenario files (scenarios/README.md)")
+    scenario_commands = scenario.add_subparsers(title="scenario commands", required=True,
+                                                metavar="SCENARIO_COMMAND")
+    scenario_run = _command(scenario_commands, "run", _scenario_run,
+                            "run a baseline and each scenario, then compare them")
+    scenario_run.add_argument("files", nargs="+", type=Path, help="scenario files (YAML)")
+    scenario_run.add_argument("--output", type=Path, default=Path("scenario-runs"),
+                              help="directory for the runs and the comparison "
+                                   "(default: scenario-runs)")
+    scenario_run.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1),
+                              help="scenarios run in parallel processes (default: 2)")
+    scenario_run.add_argument("--force", action="store_true",
+                              help="replace existing scenario runs")
+    scenario_run.add_argument("--log-json", action="store_true",
+                              help="progress as JSON lines on standard error")
+    scenario_check = _command(scenario_commands, "check", _scenario_check,
+                              "check scenario files without running them")
+    scenario_check.add_argument("files", nargs="+", type=Path, help="scenario files (YAML)")
     return parser
 
 
@@ -303,6 +327,37 @@ def _forecast(args, out: Console, err: Console) -> int:
         write_parquet_atomic(forecast_table(ds), args.output)
         out.print(f"wrote {args.output}", markup=False)
     return ExitCode.OK
+
+
+def _scenario_check(args, out: Console, err: Console) -> int:
+    problems = []
+    for file in args.files:
+        try:
+            scenario = load_scenario(file)
+            out.print(f"{file}: {scenario.name}, {len(scenario.changes)} changes, ok",
+                      markup=False)
+        except YamlFileError as error:
+            problems.extend(error.problems)
+    if problems:
+        raise YamlFileError(problems)
+    return ExitCode.OK
+
+
+def _scenario_run(args, out: Console, err: Console) -> int:
+    if args.workers < 1:
+        raise UsageError(f"--workers must be at least 1; found {args.workers}")
+    log = RunLog(sys.stderr, json_lines=args.log_json)
+    results = run_scenarios(args.files, args.output, workers=args.workers,
+                            overwrite=args.force, log=log)
+    deltas = pd.read_csv(args.output / "comparison" / "kpi_deltas.csv")
+    total = deltas[deltas["level"] == "total"].set_index("scenario")
+    print_table(total[["demand_baseline", "demand_scenario", "fill_rate_baseline",
+                       "fill_rate_scenario", "lost_sales_change"]], out,
+                "scenarios against their baseline (totals)")
+    out.print(f"wrote {len(results)} scenario runs and {args.output / 'comparison.html'}",
+              markup=False)
+    fallbacks = [r for r in results if r.status != "ok"]
+    return ExitCode.FALLBACKS if fallbacks else ExitCode.OK
 
 
 def print_table(table, out: Console, title: str) -> None:

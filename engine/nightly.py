@@ -180,16 +180,18 @@ class RunOutcome:
     fallbacks: dict[str, list]
 
 
-def fingerprint(source: InputSource, config: RunConfig) -> str:
-    """Hash of the inputs and the configuration: runs with the same one are the same run."""
+def fingerprint(source: InputSource, config: RunConfig, extra: dict | None = None) -> str:
+    """Hash of the inputs, the configuration and any extra settings (a scenario): runs with the
+    same one are the same run."""
     payload = json.dumps({"input": source.describe(), "config": config.as_dict(),
-                          "version": _version("omnistock")}, sort_keys=True, default=str)
+                          "extra": extra or {}, "version": _version("omnistock")},
+                         sort_keys=True, default=str)
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
 def run(source: InputSource, config: RunConfig, output: str | os.PathLike, *,
         resume: bool = False, overwrite: bool = False, log: RunLog | None = None,
-        stages: tuple[Stage, ...] = STAGES) -> RunOutcome:
+        stages: tuple[Stage, ...] = STAGES, extra: dict | None = None) -> RunOutcome:
     """Run the nightly job and write its run directory atomically.
 
     Parameters
@@ -204,7 +206,10 @@ def run(source: InputSource, config: RunConfig, output: str | os.PathLike, *,
         Replace an existing run directory.
     log : RunLog, optional
     stages : tuple of Stage
-        The stages after loading (tests pass their own).
+        The stages after loading (scenarios and tests pass their own).
+    extra : dict, optional
+        More settings that define the run (a scenario): part of the fingerprint, kept in the
+        manifest.
 
     Returns
     -------
@@ -223,7 +228,7 @@ def run(source: InputSource, config: RunConfig, output: str | os.PathLike, *,
         raise FileExistsError(f"{target} already exists; choose another run directory or "
                               "allow overwriting (--force)")
     started = time.time()
-    key = fingerprint(source, config)
+    key = fingerprint(source, config, extra)
     staging = target.parent / f".{target.name}.partial-{key[:16]}"
     checkpoints = staging / "checkpoints"
     if staging.exists() and not resume:
@@ -275,6 +280,7 @@ def run(source: InputSource, config: RunConfig, output: str | os.PathLike, *,
         "fingerprint": key,
         "inputs": source.describe(),
         "config": config.as_dict(),
+        **({"scenario": extra} if extra else {}),
         "seed": config.seed,
         "versions": {**{p: _version(p) for p in PACKAGES},
                      "python": platform.python_version()},

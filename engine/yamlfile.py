@@ -84,4 +84,7 @@ def _convert(node, path: tuple, lines: dict[tuple, int]):
         return out
     if isinstance(node, yaml.SequenceNode):
         return [_convert(item, path + (i,), lines) for i, item in enumerate(node.value)]
-    return yaml.safe_load(yaml.serialize(node))
+    try:
+        return yaml.safe_load(yaml.serialize(node))
+    except ValueError:  # a date-like value that is no date (2027-13-01): keep the text
+        return node.value

@@ -7,9 +7,9 @@ a JD warehouse, a Douyin live-stream fulfilment pool and three own-store cluster
 Channel conflict rules encoded in the fulfilment table:
 
 - own stores trade in east, south and north and are served only from their store-cluster pools;
-- franchisees own central and southwest, the distributor owns northwest (exclusive regions: no
-  own stores there), and both are served from the RDC of their region (the distributor also from
-  the DC);
+- franchisees own southwest, the distributor owns northwest (exclusive regions: no own stores
+  there), and both are served from the RDC of their region (the distributor also from the DC);
+  central has no stores yet (a region for a franchise expansion scenario);
 - cross-border (Amazon) ships only from the DC;
 - a platform's pool serves only that platform (Tmall, JD, Douyin); shared RDCs serve the rest.
 
@@ -49,7 +49,7 @@ CHANNELS = (
     DemoChannel("amazon_xb", "crossborder", 1.40, 1.0, 0.90, False, 7, 0.04, ("east",)),
     DemoChannel("store_direct", "offline", 1.05, 3.0, 0.97, False, 1, 0.13,
                 ("east", "south", "north")),
-    DemoChannel("franchise", "offline", 0.75, 2.0, 0.95, True, 7, 0.08, ("central", "southwest")),
+    DemoChannel("franchise", "offline", 0.75, 2.0, 0.95, True, 7, 0.06, ("southwest",)),
     DemoChannel("ka_supermarket", "offline", 0.85, 1.5, 0.95, True, 3, 0.08,
                 ("east", "south", "north", "central")),
     DemoChannel("distributor", "distributor", 0.65, 1.0, 0.90, True, 14, 0.05, ("northwest",)),
