@@ -32,10 +32,11 @@ import pandas as pd
 import xarray as xr
 
 from engine.config import RunConfig
+from engine.dataset import to_tables
 from engine.demo import demo_inputs
 from engine.forecasting import add_forecast, forecast_table
 from engine.inputs import load_inputs
-from engine.plan import add_plan, plan_table
+from engine.plan import add_plan, allocation_table, plan_table
 from engine.report import render_report
 from engine.runlog import RunLog
 from engine.simulate import add_simulation, kpi_table
@@ -44,6 +45,9 @@ from engine.targets import add_targets, targets_table
 from models.forecast.core import FAILED_SUFFIX
 
 MANIFEST = "manifest.json"
+NETWORK = "network"
+"""Sub-directory with the network as planned (every input table but the sales history), for
+`engine.orders.Plan.load` and audits."""
 REPORT = "report.html"
 PACKAGES = ("omnistock", "numpy", "scipy", "pandas", "pyarrow", "xarray", "statsforecast",
             "numba", "highspy", "pulp")
@@ -164,6 +168,7 @@ OUTPUTS: dict[str, Callable[[xr.Dataset], pd.DataFrame]] = {
     "forecast": forecast_table,
     "targets": targets_table,
     "plan": plan_table,
+    "allocation": allocation_table,
     "kpis": kpi_table,
 }
 """Data files of the run directory (``NAME.parquet``)."""
@@ -273,6 +278,7 @@ def run(source: InputSource, config: RunConfig, output: str | os.PathLike, *,
             table = table_of(ds)
             table.to_parquet(final / f"{name}.parquet", index=False)
             rows[name] = len(table)
+    write_network(ds, final / NETWORK)
     seconds["outputs"] = time.perf_counter() - tic
     status = "fallbacks" if any(context.fallbacks.values()) else "ok"
     manifest = {
@@ -303,9 +309,18 @@ def run(source: InputSource, config: RunConfig, output: str | os.PathLike, *,
     return RunOutcome(target, status, seconds, ds, context.fallbacks)
 
 
+def write_network(ds: xr.Dataset, directory: Path) -> None:
+    """The network as the run planned it: the contract tables but sales, in Parquet."""
+    directory.mkdir()
+    for name, table in to_tables(ds).items():
+        if name != "sales":
+            table.to_parquet(directory / f"{name}.parquet", index=False)
+
+
 def _needs(output: str) -> tuple[str, ...]:
     return {"forecast": ("forecast_mean",), "targets": ("target_order_up_to",),
-            "plan": ("move_quantity",), "kpis": ("kpi_fill_rate",)}.get(output, ())
+            "plan": ("move_quantity",), "allocation": ("allocation_units",),
+            "kpis": ("kpi_fill_rate",)}.get(output, ())
 
 
 def _finished_stages(checkpoints: Path, names: list[str]) -> list[str]:

@@ -266,7 +266,10 @@ def add_plan(ds: xr.Dataset, config: PlanConfig = PlanConfig()) -> tuple[xr.Data
 
     Adds on ``move``: ``move_sku``, ``move_origin``, ``move_destination``, ``move_lane``,
     ``move_quantity``, ``move_kind``, ``move_reason``; on (``sku``, ``location``):
-    ``position_after_plan`` (stock after the moves, inbound included) and ``inbound``.
+    ``position_after_plan`` (stock after the moves, inbound included) and ``inbound``; on
+    ``allocation``: the stock ring-fenced for each series at each location after tonight's
+    moves (``allocation_series``, ``allocation_location``, ``allocation_units``; whole units,
+    none when the plan fell back).
     """
     tic = time.perf_counter()
     problem = build_problem(ds, config)
@@ -275,10 +278,12 @@ def add_plan(ds: xr.Dataset, config: PlanConfig = PlanConfig()) -> tuple[xr.Data
     result = solve_deployment(problem, backend=config.solver,
                               chunk_skus=config.chunk_skus if not problem.coupled else None)
     fallback: tuple[str, ...] = ()
+    allocation = np.zeros(problem.n_pairs)
     if result.status == SolveStatus.OPTIMAL:
         rounded = round_plan(problem, result, pack_size=ds["pack_size"].values)
         move_sku, move_lane, move_quantity = rounded.move_sku, rounded.move_lane, \
             rounded.move_quantity
+        allocation = np.asarray(rounded.allocation, dtype=float)
         status, objective = "optimal", float(result.objective)
     else:
         _, channel, _ = series_index(ds)
@@ -307,6 +312,13 @@ def add_plan(ds: xr.Dataset, config: PlanConfig = PlanConfig()) -> tuple[xr.Data
         "move_reason": ("move", reason),
         "position_after_plan": (("sku", "location"), after),
         "inbound": (("sku", "location"), position - ds["on_hand"].values),
+    })
+    kept = allocation > 0
+    ds = ds.assign({
+        "allocation_series": ("allocation", np.asarray(problem.pair_stream)[kept]),
+        "allocation_location": ("allocation",
+                                ds["location"].values[np.asarray(problem.pair_location)[kept]]),
+        "allocation_units": ("allocation", allocation[kept]),
     })
     ds = add_slow_movers(ds, config)
     return ds, PlanOutcome(status, objective, build, solve, fallback, int(result.chunks))
@@ -421,3 +433,16 @@ def plan_table(ds: xr.Dataset) -> pd.DataFrame:
         "channel": ds["slow_channel"].values, "discount_band": ds["slow_discount"].values,
     })
     return pd.concat([moves, clearance], ignore_index=True)
+
+
+def allocation_table(ds: xr.Dataset) -> pd.DataFrame:
+    """Rows of ``allocation.parquet``: units ring-fenced per sku, channel, region and location
+    after tonight's plan (the LP's allocation, in whole units)."""
+    series = ds["allocation_series"].values
+    return pd.DataFrame({
+        "sku": ds["series_sku"].values[series],
+        "channel": ds["series_channel"].values[series],
+        "region": ds["series_region"].values[series],
+        "location": ds["allocation_location"].values,
+        "units": ds["allocation_units"].values,
+    })

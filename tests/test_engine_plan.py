@@ -124,3 +124,20 @@ def test_both_solvers_give_the_same_objective(targeted):
     _, highs = add_plan(small, PlanConfig(solver="highs"))
     _, pulp = add_plan(small, PlanConfig(solver="pulp"))
     assert highs.objective == pytest.approx(pulp.objective, rel=1e-6)
+
+
+def test_the_allocation_ring_fences_stock_where_the_stream_may_draw(planned, targeted):
+    from engine.plan import allocation_table
+
+    ds, _ = planned
+    table = allocation_table(ds)
+    assert len(table) > 0 and (table["units"] > 0).all()
+    assert np.allclose(table["units"], np.round(table["units"]))
+    channel = pd.Index(ds["channel"].values).get_indexer(table["channel"])
+    region = pd.Index(ds["region"].values).get_indexer(table["region"])
+    location = pd.Index(ds["location"].values).get_indexer(table["location"])
+    assert ds["eligible"].values[channel, region, location].all()
+    held = table.groupby(["sku", "location"])["units"].sum()
+    sku = pd.Index(ds["sku"].values).get_indexer(held.index.get_level_values(0))
+    where = pd.Index(ds["location"].values).get_indexer(held.index.get_level_values(1))
+    assert (held.to_numpy() <= ds["position_after_plan"].values[sku, where] + 1e-9).all()

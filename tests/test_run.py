@@ -20,7 +20,8 @@ from engine.runlog import RunLog
 from engine.yamlfile import YamlFileError
 from models.forecast import candidates as candidate_module
 
-DATA_FILES = ("forecast.parquet", "targets.parquet", "plan.parquet", "kpis.parquet")
+DATA_FILES = ("forecast.parquet", "targets.parquet", "plan.parquet", "allocation.parquet",
+              "kpis.parquet")
 
 
 def _quiet() -> RunLog:
@@ -35,8 +36,10 @@ def test_a_run_writes_every_output_and_a_manifest(tmp_path):
     outcome = run(InputSource(demo_skus=60), RunConfig(horizon=6), tmp_path / "run",
                   log=_quiet())
     files = sorted(p.name for p in outcome.directory.iterdir())
-    assert files == ["forecast.parquet", "kpis.parquet", "manifest.json", "plan.parquet",
-                     "report.html", "targets.parquet"]
+    assert files == ["allocation.parquet", "forecast.parquet", "kpis.parquet", "manifest.json",
+                     "network", "plan.parquet", "report.html", "targets.parquet"]
+    network = sorted(p.name for p in (outcome.directory / "network").iterdir())
+    assert "inventory.parquet" in network and "sales.parquet" not in network
     manifest = json.loads((outcome.directory / "manifest.json").read_text())
     assert manifest["status"] == "ok"
     assert [s["name"] for s in manifest["stages"]] == ["load", "forecast", "targets", "plan",
