@@ -127,6 +127,11 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--models", choices=PROFILES, help="forecast candidate profile")
     run.add_argument("--solver", choices=SOLVERS, help="deployment LP backend")
     run.add_argument("--seed", dest="run_seed", type=int, help="random seed of the simulation")
+    cluster = run.add_mutually_exclusive_group()
+    cluster.add_argument("--workers", type=int,
+                         help="run partition work on a local Dask cluster of N worker processes")
+    cluster.add_argument("--scheduler", help="run partition work on an existing Dask cluster "
+                                             "(scheduler address, e.g. tcp://10.0.0.5:8786)")
     run.add_argument("--resume", action="store_true",
                      help="reuse the finished stages of an interrupted run with the same inputs "
                           "and configuration (same --output)")
@@ -270,7 +275,8 @@ def _run(args, out: Console, err: Console) -> int:
     config = load_config(args.config) if args.config is not None else RunConfig()
     changes = {key: value for key, value in (
         ("horizon", args.horizon), ("models", args.models), ("solver", args.solver),
-        ("seed", args.run_seed), ("freq", args.freq if not args.demo else None))
+        ("seed", args.run_seed), ("freq", args.freq if not args.demo else None),
+        ("workers", args.workers))
         if value is not None}
     if changes:
         config = config.replace(**changes)
@@ -283,8 +289,18 @@ def _run(args, out: Console, err: Console) -> int:
         source = InputSource(path=args.input)
     output = args.output or Path("runs") / time.strftime("run-%Y%m%d-%H%M%S")
     log = RunLog(sys.stderr, json_lines=args.log_json)
-    outcome = run_pipeline(source, config, output, resume=args.resume, overwrite=args.force,
-                           log=log)
+    executor = None
+    if args.scheduler or config.workers > 1:
+        from engine.distributed import DaskExecutor
+
+        executor = DaskExecutor(scheduler=args.scheduler) if args.scheduler \
+            else DaskExecutor(workers=config.workers)
+    try:
+        outcome = run_pipeline(source, config, output, resume=args.resume,
+                               overwrite=args.force, log=log, executor=executor)
+    finally:
+        if executor is not None:
+            executor.close()
     ds = outcome.dataset
     print_summary(summarize(ds), out)
     print_table(forecast_summary(ds), out, "forecast by demand class")

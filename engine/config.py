@@ -25,6 +25,7 @@ samples                    200          Monte Carlo sample paths per SKU
 rationing                  priority     a short source splits by channel priority or fair_share
 seed                       0            random seed of the simulation
 workers                    1            worker processes (Dask) for the run
+partition_skus             5000         SKUs per partition (forecast pooling, work units)
 =========================  ===========  ==========================================================
 """
 
@@ -67,6 +68,7 @@ class RunConfig:
     rationing: str = "priority"
     seed: int = 0
     workers: int = 1
+    partition_skus: int = 5000
 
     def forecast(self) -> ForecastConfig:
         return ForecastConfig(horizon=self.horizon, quantiles=self.quantiles, models=self.models,
@@ -148,7 +150,8 @@ def _whole(value, smallest: int):
 
 def _check(key: str, value):
     """(message, converted value) for one setting; message is None when the value is fine."""
-    if key in ("horizon", "backtest_windows", "coverage_periods", "samples", "workers"):
+    if key in ("horizon", "backtest_windows", "coverage_periods", "samples", "workers",
+               "partition_skus"):
         return _whole(value, 1)
     if key == "seed":
         return _whole(value, 0)

@@ -87,13 +87,16 @@ def _text(values) -> np.ndarray:
     return np.asarray(values, dtype=str)
 
 
-def build_dataset(checked: CheckedTables) -> xr.Dataset:
+def build_dataset(checked: CheckedTables, *, period_span=None) -> xr.Dataset:
     """Assemble the planning dataset from checked tables.
 
     Parameters
     ----------
     checked : CheckedTables
         Output of `engine.validate.check_tables`.
+    period_span : (date, date), optional
+        First and last period of the history (default: of the sales dates); a partition read
+        on its own keeps the whole input's periods.
 
     Returns
     -------
@@ -152,7 +155,8 @@ def build_dataset(checked: CheckedTables) -> xr.Dataset:
                     else values.to_numpy()
             data[_row_variable(dim, column)] = (dim, array)
 
-    series_coords, period, sales_vars = _sales_arrays(tables["sales"], index, checked.freq)
+    series_coords, period, sales_vars = _sales_arrays(tables["sales"], index, checked.freq,
+                                                      period_span)
     coords.update(series_coords)
     coords["period"] = period
     data.update(sales_vars)
@@ -174,7 +178,8 @@ def _codes(values: pd.Series, index: pd.Index) -> np.ndarray:
     return index.get_indexer(np.asarray(values, dtype=str))
 
 
-def _sales_arrays(sales: pd.DataFrame, index: dict[str, pd.Index], freq: str):
+def _sales_arrays(sales: pd.DataFrame, index: dict[str, pd.Index], freq: str,
+                  period_span=None):
     sku = _codes(sales["sku"], index["sku"]).astype(np.int64)
     channel = _codes(sales["channel"], index["channel"]).astype(np.int64)
     region = _codes(sales["region"], index["region"]).astype(np.int64)
@@ -189,7 +194,8 @@ def _sales_arrays(sales: pd.DataFrame, index: dict[str, pd.Index], freq: str):
 
     dates = sales["date"].to_numpy()
     date_codes, distinct = pd.factorize(dates)
-    periods = period_range(distinct.min(), distinct.max(), freq)
+    first, last = period_span if period_span is not None else (distinct.min(), distinct.max())
+    periods = period_range(first, last, freq)
     period = periods.get_indexer(pd.DatetimeIndex(distinct))[date_codes]
 
     shape = (len(keys), len(periods))

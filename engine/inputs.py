@@ -12,7 +12,8 @@ from engine.tables import FileFormat, read_directory, write_directory
 from engine.validate import check_tables
 
 
-def load_inputs(path: str | os.PathLike, *, freq: str | None = None) -> xr.Dataset:
+def load_inputs(path: str | os.PathLike, *, freq: str | None = None, skus=None,
+                period_span=None) -> xr.Dataset:
     """Read, check and assemble an input directory.
 
     Parameters
@@ -23,6 +24,10 @@ def load_inputs(path: str | os.PathLike, *, freq: str | None = None) -> xr.Datas
     freq : str, optional
         Period frequency of the sales history: ``D``, ``W`` (weeks from Monday), ``W-XXX`` or
         ``MS``. Inferred from the sales dates when omitted.
+    skus : sequence of str, optional
+        Only these SKUs (a partition read by a worker; the whole input was checked before).
+    period_span : (date, date), optional
+        The history's first and last period (a partition keeps the whole input's).
 
     Returns
     -------
@@ -34,9 +39,9 @@ def load_inputs(path: str | os.PathLike, *, freq: str | None = None) -> xr.Datas
     engine.InputError
         Listing every problem found, each with table, row, column, expected and found.
     """
-    raw, problems = read_directory(path)
+    raw, problems = read_directory(path, skus=skus)
     checked = check_tables(raw, freq=freq, source=str(path), problems=problems)
-    return build_dataset(checked)
+    return build_dataset(checked, period_span=period_span)
 
 
 def write_inputs(ds: xr.Dataset, path: str | os.PathLike, *, file_format: FileFormat = "parquet",

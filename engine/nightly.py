@@ -34,15 +34,16 @@ import xarray as xr
 from engine.config import RunConfig
 from engine.dataset import to_tables
 from engine.demo import demo_inputs
-from engine.forecasting import add_forecast, forecast_table
+from engine.forecasting import forecast_table
 from engine.inputs import load_inputs
-from engine.plan import add_plan, allocation_table, plan_table
+from engine.partitions import LocalExecutor, combine_additions, make_partitions, take_partition
+from engine.plan import add_plan, allocation_table, build_problem, plan_table
 from engine.report import render_report
 from engine.runlog import RunLog
-from engine.simulate import add_simulation, kpi_table
+from engine.simulate import kpi_table
 from engine.tables import replace_directory
 from engine.targets import add_targets, targets_table
-from models.forecast.core import FAILED_SUFFIX
+from engine.tasks import PartitionInput, forecast_partition, plan_partition, simulate_partition
 
 MANIFEST = "manifest.json"
 NETWORK = "network"
@@ -89,10 +90,13 @@ def _sha256(file: Path) -> str:
 
 @dataclass
 class RunContext:
-    """What the stages share besides the dataset: settings, log, fallbacks, tables to write."""
+    """What the stages share besides the dataset: settings, log, where partition work runs,
+    fallbacks and notes for the manifest."""
 
     config: RunConfig
     log: RunLog
+    executor: object = field(default_factory=LocalExecutor)
+    source: InputSource | None = None
     fallbacks: dict[str, list] = field(default_factory=dict)
     notes: dict[str, object] = field(default_factory=dict)
 
@@ -105,23 +109,27 @@ class Stage:
     run: Callable[[xr.Dataset, RunContext], xr.Dataset]
 
 
+def _partitions(ds: xr.Dataset, context: RunContext):
+    return make_partitions(ds.sizes["sku"], context.config.partition_skus)
+
+
 def _forecast_stage(ds: xr.Dataset, context: RunContext) -> xr.Dataset:
-    ds, forecaster = add_forecast(ds, context.config.forecast())
-    failed = np.flatnonzero(np.char.endswith(ds["forecast_model"].values.astype(str),
-                                             FAILED_SUFFIX))
-    if len(failed):
-        context.fallbacks["forecast_series"] = [
-            f"{s}|{c}|{r}" for s, c, r in zip(ds["series_sku"].values[failed],
-                                               ds["series_channel"].values[failed],
-                                               ds["series_region"].values[failed], strict=True)]
-    choice = getattr(forecaster, "middle_out_choice_", None)
-    context.notes["forecast"] = {
-        "models": {k: list(v) for k, v in forecaster.ensemble_members_.items()},
-        "backtest_rmsse": forecaster.backtest_,
-        "middle_out": None if choice is None else {
-            "parents_split": int(choice.use.sum()), "parents": len(choice.use),
-            "backtest_rmsse": choice.rmsse},
-    }
+    parts = _partitions(ds, context)
+    span = (ds["period"].values[0], ds["period"].values[-1])
+    path = context.source.path if context.source is not None else None
+    if path is not None and context.executor.workers > 1:
+        # workers read their own partition from the input directory
+        items = [PartitionInput(Path(path), ds.attrs["freq"],
+                                tuple(ds["sku"].values[p.start:p.stop]), span) for p in parts]
+    else:
+        items = [take_partition(ds, p) for p in parts]
+    results = context.executor.map(forecast_partition, items, context.config.forecast())
+    added = combine_additions([r.additions for r in results])
+    ds = ds.assign(added.data_vars).assign_coords(added.coords)
+    failed = [label for r in results for label in r.failed]
+    if failed:
+        context.fallbacks["forecast_series"] = failed
+    context.notes["forecast"] = {"partitions": [r.notes for r in results]}
     return ds
 
 
@@ -140,20 +148,42 @@ def _targets_stage(ds: xr.Dataset, context: RunContext) -> xr.Dataset:
 
 
 def _plan_stage(ds: xr.Dataset, context: RunContext) -> xr.Dataset:
-    ds, outcome = add_plan(ds, context.config.plan())
+    config = context.config.plan()
+    if build_problem(ds, config).coupled:
+        # shared capacities tie the SKUs together: one LP, here
+        ds, outcome = add_plan(ds, config)
+        outcomes, parts = [outcome], 1
+    else:
+        partitions = _partitions(ds, context)
+        results = context.executor.map(plan_partition, [take_partition(ds, p)
+                                                        for p in partitions], config)
+        offsets = np.cumsum([0] + [int(np.isin(ds["series_sku"].values, ds["sku"].values[
+            p.start:p.stop]).sum()) for p in partitions[:-1]])
+        additions = [added.assign(allocation_series=added["allocation_series"] + offset)
+                     for (added, _), offset in zip(results, offsets, strict=True)]
+        added = combine_additions(additions)
+        ds = ds.assign(added.data_vars)
+        outcomes, parts = [outcome for _, outcome in results], len(results)
+    statuses = sorted({o.status for o in outcomes})
     context.notes["allocation"] = {
-        "status": outcome.status, "objective": outcome.objective,
-        "build_seconds": round(outcome.build_seconds, 3),
-        "solve_seconds": round(outcome.solve_seconds, 3), "chunks": outcome.chunks,
+        "status": statuses[0] if len(statuses) == 1 else "; ".join(statuses),
+        "objective": float(sum(o.objective for o in outcomes)),
+        "build_seconds": round(sum(o.build_seconds for o in outcomes), 3),
+        "solve_seconds": round(sum(o.solve_seconds for o in outcomes), 3),
+        "chunks": int(sum(o.chunks for o in outcomes)), "partitions": parts,
         "moves": int(ds.sizes["move"]), "units": float(ds["move_quantity"].values.sum()),
     }
-    if outcome.fallback_skus:
-        context.fallbacks["allocation_skus"] = list(outcome.fallback_skus)
+    fallback = [sku for o in outcomes for sku in o.fallback_skus]
+    if fallback:
+        context.fallbacks["allocation_skus"] = fallback
     return ds
 
 
 def _simulate_stage(ds: xr.Dataset, context: RunContext) -> xr.Dataset:
-    return add_simulation(ds, context.config.simulation())
+    parts = [take_partition(ds, p) for p in _partitions(ds, context)]
+    results = context.executor.map(simulate_partition, parts, context.config.simulation())
+    added = combine_additions(results)
+    return ds.assign(added.data_vars)
 
 
 STAGES = (
@@ -196,7 +226,8 @@ def fingerprint(source: InputSource, config: RunConfig, extra: dict | None = Non
 
 def run(source: InputSource, config: RunConfig, output: str | os.PathLike, *,
         resume: bool = False, overwrite: bool = False, log: RunLog | None = None,
-        stages: tuple[Stage, ...] = STAGES, extra: dict | None = None) -> RunOutcome:
+        stages: tuple[Stage, ...] = STAGES, extra: dict | None = None,
+        executor=None) -> RunOutcome:
     """Run the nightly job and write its run directory atomically.
 
     Parameters
@@ -215,6 +246,9 @@ def run(source: InputSource, config: RunConfig, output: str | os.PathLike, *,
     extra : dict, optional
         More settings that define the run (a scenario): part of the fingerprint, kept in the
         manifest.
+    executor : optional
+        Where partition work runs: `engine.partitions.LocalExecutor` (default, this process)
+        or `engine.distributed.DaskExecutor`. The outputs do not depend on it.
 
     Returns
     -------
@@ -239,7 +273,7 @@ def run(source: InputSource, config: RunConfig, output: str | os.PathLike, *,
     if staging.exists() and not resume:
         shutil.rmtree(staging)
     checkpoints.mkdir(parents=True, exist_ok=True)
-    context = RunContext(config, log)
+    context = RunContext(config, log, executor or LocalExecutor(), source)
     seconds: dict[str, float] = {}
     statuses: dict[str, str] = {}
 

@@ -47,13 +47,21 @@ class RawTable:
     line_offset: int
 
 
-def read_directory(path: str | os.PathLike) -> tuple[dict[str, RawTable], list[Problem]]:
+SKU_TABLES = ("skus", "sales", "inventory", "in_transit", "supply", "prices")
+"""Tables whose rows belong to one SKU (a ``sku`` column naming a SKU, not a pattern)."""
+
+
+def read_directory(path: str | os.PathLike, *, skus=None) -> tuple[dict[str, RawTable],
+                                                                    list[Problem]]:
     """Read every contract table found in a directory.
 
     Parameters
     ----------
     path : path-like
         Directory holding ``NAME.csv`` or ``NAME.parquet`` for each table.
+    skus : sequence of str, optional
+        Read only the rows of these SKUs from the tables of `SKU_TABLES` (a worker reading its
+        partition); Parquet files are filtered while reading.
 
     Returns
     -------
@@ -93,14 +101,32 @@ def read_directory(path: str | os.PathLike) -> tuple[dict[str, RawTable], list[P
             problems.append(Problem(name, ", ".join(f.name for f in files), "",
                                     "one file per table", f"{len(files)} files"))
             continue
-        table, table_problems = _read_file(name, files[0])
+        wanted = skus if skus is not None and name in SKU_TABLES else None
+        table, table_problems = _read_file(name, files[0], wanted)
         problems.extend(table_problems)
+        if table is not None and skus is not None and name == "promotions" \
+                and "skus" in tables:
+            table = _promotions_of(table, skus, tables["skus"])
         if table is not None:
             tables[name] = table
     return tables, problems
 
 
-def _read_file(name: str, file: Path) -> tuple[RawTable | None, list[Problem]]:
+def _promotions_of(table: RawTable, skus, sku_table: RawTable) -> RawTable:
+    """The promotions that can touch these SKUs: theirs, their categories', and ``*``."""
+    frame = table.frame
+    if "sku" not in frame.columns:
+        return table
+    target = frame["sku"].astype(str).str.strip()
+    categories = set(sku_table.frame["category"].astype(str).str.strip()) \
+        if "category" in sku_table.frame.columns else set()
+    keep = target.isin(list(skus)) | (target == "*") | target.str.slice(9).isin(
+        list(categories)) & target.str.startswith("category:")
+    return RawTable(table.name, table.file, frame[keep.to_numpy()].reset_index(drop=True),
+                    table.line_offset)
+
+
+def _read_file(name: str, file: Path, skus=None) -> tuple[RawTable | None, list[Problem]]:
     spec = TABLES[name]
     text_columns = {c.name for c in spec.columns if c.type == "str"}
     try:
@@ -108,12 +134,16 @@ def _read_file(name: str, file: Path) -> tuple[RawTable | None, list[Problem]]:
             header = pd.read_csv(file, nrows=0).columns
             dtypes = {c: ("category" if c in text_columns else str) for c in header}
             frame = pd.read_csv(file, dtype=dtypes, keep_default_na=False, na_values=[""])
+            if skus is not None and "sku" in frame.columns:
+                frame = frame[frame["sku"].astype(str).str.strip().isin(list(skus))]
             line_offset = 1
         else:
             schema = pq.read_schema(file)
             dictionary = [f.name for f in schema
                           if f.name in text_columns and pa.types.is_string(f.type)]
-            arrow = pq.read_table(file, read_dictionary=dictionary)
+            filters = [("sku", "in", list(skus))] if skus is not None and "sku" in \
+                schema.names else None
+            arrow = pq.read_table(file, read_dictionary=dictionary, filters=filters)
             frame = arrow.to_pandas(date_as_object=False)
             line_offset = 0
     except Exception as exc:  # a broken file is a problem of the input, not a crash
