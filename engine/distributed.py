@@ -20,7 +20,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable
 
-from distributed import Client, LocalCluster, WorkerPlugin
+from distributed import Client, LocalCluster, WorkerPlugin, as_completed
 
 from engine.simulation.network import EXECUTION_VARIABLE
 
@@ -59,11 +59,16 @@ class DaskExecutor:
     def workers(self) -> int:
         return max(len(self.client.scheduler_info()["workers"]), 1)
 
-    def map(self, function: Callable, items: Iterable, *args) -> list:
-        """``function(item, *args)`` for every item on the workers, results in item order."""
+    def map(self, function: Callable, items: Iterable, *args,
+            on_done: Callable[[], None] | None = None) -> list:
+        """``function(item, *args)`` for every item on the workers, results in item order;
+        ``on_done()`` as each finishes."""
         items = list(items)
         futures = self.client.map(function, items, *[[a] * len(items) for a in args],
                                   pure=False, retries=2)
+        if on_done is not None:
+            for _ in as_completed(futures):
+                on_done()
         return self.client.gather(futures)
 
     def close(self) -> None:

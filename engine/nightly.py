@@ -123,7 +123,9 @@ def _forecast_stage(ds: xr.Dataset, context: RunContext) -> xr.Dataset:
                                 tuple(ds["sku"].values[p.start:p.stop]), span) for p in parts]
     else:
         items = [take_partition(ds, p) for p in parts]
-    results = context.executor.map(forecast_partition, items, context.config.forecast())
+    with context.log.progress("forecast", len(items), "partitions") as advance:
+        results = context.executor.map(forecast_partition, items, context.config.forecast(),
+                                       on_done=advance)
     added = combine_additions([r.additions for r in results])
     ds = ds.assign(added.data_vars).assign_coords(added.coords)
     failed = [label for r in results for label in r.failed]
@@ -155,8 +157,10 @@ def _plan_stage(ds: xr.Dataset, context: RunContext) -> xr.Dataset:
         outcomes, parts = [outcome], 1
     else:
         partitions = _partitions(ds, context)
-        results = context.executor.map(plan_partition, [take_partition(ds, p)
-                                                        for p in partitions], config)
+        with context.log.progress("plan", len(partitions), "partitions") as advance:
+            results = context.executor.map(plan_partition, [take_partition(ds, p)
+                                                            for p in partitions], config,
+                                           on_done=advance)
         offsets = np.cumsum([0] + [int(np.isin(ds["series_sku"].values, ds["sku"].values[
             p.start:p.stop]).sum()) for p in partitions[:-1]])
         additions = [added.assign(allocation_series=added["allocation_series"] + offset)
@@ -181,7 +185,9 @@ def _plan_stage(ds: xr.Dataset, context: RunContext) -> xr.Dataset:
 
 def _simulate_stage(ds: xr.Dataset, context: RunContext) -> xr.Dataset:
     parts = [take_partition(ds, p) for p in _partitions(ds, context)]
-    results = context.executor.map(simulate_partition, parts, context.config.simulation())
+    with context.log.progress("simulate", len(parts), "partitions") as advance:
+        results = context.executor.map(simulate_partition, parts, context.config.simulation(),
+                                       on_done=advance)
     added = combine_additions(results)
     return ds.assign(added.data_vars)
 

@@ -81,8 +81,15 @@ class LocalExecutor:
 
     workers = 1
 
-    def map(self, function: Callable, items: Iterable, *args) -> list:
-        return [function(item, *args) for item in items]
+    def map(self, function: Callable, items: Iterable, *args,
+            on_done: Callable[[], None] | None = None) -> list:
+        """``function(item, *args)`` for every item; ``on_done()`` after each."""
+        results = []
+        for item in items:
+            results.append(function(item, *args))
+            if on_done is not None:
+                on_done()
+        return results
 
     def close(self) -> None:
         pass

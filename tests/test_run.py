@@ -237,3 +237,15 @@ def test_killed_at_random_moments_then_resumed(tmp_path):
         subprocess.run([*command, "--output", str(target), "--resume", "--force"],
                        check=True, capture_output=True)
         assert _data(target) == expected
+
+
+def test_long_stages_report_progress(tmp_path):
+    import io
+
+    stream = io.StringIO()
+    run(InputSource(demo_skus=60), RunConfig(horizon=4, partition_skus=10), tmp_path / "run",
+        log=RunLog(stream, json_lines=True))
+    events = [json.loads(line) for line in stream.getvalue().splitlines()]
+    progress = [e for e in events if e["event"] == "progress"]
+    assert {e["stage"] for e in progress} >= {"forecast", "simulate"}
+    assert all(e["total"] == 6 and 0 < e["done"] < 6 for e in progress)
