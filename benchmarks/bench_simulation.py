@@ -20,17 +20,14 @@ draws.
 
 from __future__ import annotations
 
-import json
 import os
-import subprocess
-import sys
 import time
 from dataclasses import astuple
 
 import numba
 import numpy as np
 import pytest
-from benchtools import compare
+from benchtools import cold_first_call, compare
 from scipy import stats
 
 from engine.simulation import kernels, simulate_policy
@@ -132,24 +129,14 @@ print(json.dumps({"seconds": seconds, "second_call": time.perf_counter() - start
 """
 
 
-def first_call(kernel_name: str, cache_dir) -> dict:
-    """Time the first call of a kernel in a fresh process with numba's cache in ``cache_dir``."""
-    environment = {**os.environ, "NUMBA_CACHE_DIR": str(cache_dir)}
-    output = subprocess.run([sys.executable, "-c", COLD_START, kernel_name], env=environment,
-                            capture_output=True, text=True, check=True).stdout
-    report = json.loads(output)
-    report["source"] = "cache" if report["cache_hits"] else "compiled"
-    return report
-
-
 @pytest.mark.parametrize("kernel_name", ["simulate_samples", "simulate_samples_parallel"])
 def test_cold_first_call_compiles_then_loads_from_cache(benchmark, kernel_name, tmp_path):
     """First call in a fresh process: compiled (empty cache), then loaded from the cache."""
     reports = {}
 
     def cold_starts():
-        reports["compiled"] = first_call(kernel_name, tmp_path)
-        reports["cached"] = first_call(kernel_name, tmp_path)
+        reports["compiled"] = cold_first_call(COLD_START, kernel_name, tmp_path)
+        reports["cached"] = cold_first_call(COLD_START, kernel_name, tmp_path)
 
     benchmark.pedantic(cold_starts, rounds=1, iterations=1, warmup_rounds=0)
     compiled, cached = reports["compiled"], reports["cached"]

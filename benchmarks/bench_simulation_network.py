@@ -26,15 +26,12 @@ smaller, as CI sets it when it runs the suite small with ``--benchmark-disable``
 
 from __future__ import annotations
 
-import json
 import os
-import subprocess
-import sys
 
 import numba
 import numpy as np
 import pytest
-from benchtools import compare
+from benchtools import cold_first_call, compare
 
 from engine.demo.network import CHANNELS as DEMO_CHANNELS
 from engine.demo.network import fulfilment_rows
@@ -200,24 +197,14 @@ print(json.dumps({"seconds": seconds, "second_call": time.perf_counter() - start
 """
 
 
-def first_call(execution: str, cache_dir) -> dict:
-    """Time the first call in a fresh process with numba's cache in ``cache_dir``."""
-    environment = {**os.environ, "NUMBA_CACHE_DIR": str(cache_dir)}
-    output = subprocess.run([sys.executable, "-c", COLD_START, execution], env=environment,
-                            capture_output=True, text=True, check=True).stdout
-    report = json.loads(output)
-    report["source"] = "cache" if report["cache_hits"] else "compiled"
-    return report
-
-
 @pytest.mark.parametrize("execution", ["serial", "prange"])
 def test_cold_first_call_compiles_then_loads_from_cache(benchmark, execution, tmp_path):
     """First call in a fresh process: compiled (empty cache), then loaded from the cache."""
     reports = {}
 
     def cold_starts():
-        reports["compiled"] = first_call(execution, tmp_path)
-        reports["cached"] = first_call(execution, tmp_path)
+        reports["compiled"] = cold_first_call(COLD_START, execution, tmp_path)
+        reports["cached"] = cold_first_call(COLD_START, execution, tmp_path)
 
     benchmark.pedantic(cold_starts, rounds=1, iterations=1, warmup_rounds=0)
     compiled, cached = reports["compiled"], reports["cached"]

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 
@@ -41,3 +45,14 @@ def compare(benchmark, subject: Callable[[], object], reference: Callable[[], ob
     print(f"\n{benchmark.name}: {subject_median:.3f} s vs {label} {reference_median:.3f} s "
           f"= ratio {ratio:.2f}")
     return ratio
+
+
+def cold_first_call(script: str, argument: str, cache_dir) -> dict:
+    """Run ``script`` (which prints a JSON report with ``cache_hits``) in a fresh process with
+    numba's cache in ``cache_dir``; the report says whether it compiled or loaded the cache."""
+    environment = {**os.environ, "NUMBA_CACHE_DIR": str(cache_dir)}
+    output = subprocess.run([sys.executable, "-c", script, argument], env=environment,
+                            capture_output=True, text=True, check=True).stdout
+    report = json.loads(output)
+    report["source"] = "cache" if report["cache_hits"] else "compiled"
+    return report

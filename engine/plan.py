@@ -137,14 +137,21 @@ def value_curves(mean: np.ndarray, variance: np.ndarray, margin: np.ndarray, *,
     return width, margin[:, None] * survival
 
 
+def _negbin(mean: np.ndarray, variance: np.ndarray):
+    """Overdispersed mask and scipy's (n, p) of the negative binomial with this mean and
+    variance (placeholders where not overdispersed)."""
+    overdispersed = variance > mean * (1 + 1e-9)
+    p = np.where(overdispersed, mean / np.where(overdispersed, variance, 1), 1.0)
+    r = np.where(overdispersed, mean * p / np.maximum(1 - p, 1e-12), 1.0)
+    return overdispersed, r, np.clip(p, 1e-12, 1 - 1e-12)
+
+
 def _quantiles(mean, variance, probabilities, counts) -> np.ndarray:
     mean = np.maximum(mean, 0.0)[:, None]
     variance = np.maximum(variance, 1e-12)[:, None]
     if counts:
-        overdispersed = variance > mean * (1 + 1e-9)
-        p = np.where(overdispersed, mean / np.where(overdispersed, variance, 1), 1.0)
-        r = np.where(overdispersed, mean * p / np.maximum(1 - p, 1e-12), 1.0)
-        nb = stats.nbinom.ppf(probabilities[None, :], r, np.clip(p, 1e-12, 1 - 1e-12))
+        overdispersed, r, p = _negbin(mean, variance)
+        nb = stats.nbinom.ppf(probabilities[None, :], r, p)
         poisson = stats.poisson.ppf(probabilities[None, :], mean)
         out = np.where(overdispersed, nb, poisson)
         return np.where(mean > 0, np.nan_to_num(out), 0.0)
@@ -155,10 +162,8 @@ def _survival(x, mean, variance, counts) -> np.ndarray:
     mean = np.maximum(mean, 0.0)[:, None]
     variance = np.maximum(variance, 1e-12)[:, None]
     if counts:
-        overdispersed = variance > mean * (1 + 1e-9)
-        p = np.where(overdispersed, mean / np.where(overdispersed, variance, 1), 1.0)
-        r = np.where(overdispersed, mean * p / np.maximum(1 - p, 1e-12), 1.0)
-        nb = stats.nbinom.sf(x, r, np.clip(p, 1e-12, 1 - 1e-12))
+        overdispersed, r, p = _negbin(mean, variance)
+        nb = stats.nbinom.sf(x, r, p)
         poisson = stats.poisson.sf(x, mean)
         return np.where(mean > 0, np.where(overdispersed, nb, poisson), 0.0)
     return special.ndtr(-(x - mean) / np.sqrt(variance))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import tempfile
 from pathlib import Path
 
@@ -38,29 +37,4 @@ def write_report_tables(tables: dict[str, pd.DataFrame], directory: str | os.Pat
         except BaseException:
             Path(temporary).unlink(missing_ok=True)
             raise
-    return target
-
-
-def write_run_tables(tables: dict[str, pd.DataFrame], directory: str | os.PathLike, *,
-                     overwrite: bool = False) -> Path:
-    """Write ``NAME.parquet`` for every table into a new directory, atomically.
-
-    The tables are written into a hidden staging directory next to ``directory`` and moved in
-    place with one rename, so the directory appears whole or not at all.
-    """
-    from engine.tables import replace_directory
-
-    target = Path(directory)
-    if target.exists() and not overwrite and (not target.is_dir() or any(target.iterdir())):
-        raise FileExistsError(f"{target} already exists; choose another directory or allow "
-                              "overwriting")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
-    try:
-        for name, table in tables.items():
-            table.to_parquet(staging / f"{name}.parquet", index=False)
-        replace_directory(staging, target)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     return target

@@ -87,8 +87,8 @@ def network_arrays(ds: xr.Dataset, config: SimulationConfig) -> NetworkArrays:
     on_hand = ds["on_hand"].values.astype(float).copy()
     arrivals = np.zeros((n_sku, n_loc, horizon + 1))
     receipts = np.zeros((n_sku, n_loc, horizon + 1))
-    _add_in_transit(ds, arrivals, horizon)
-    _add_supply(ds, receipts, horizon)
+    _add_scheduled(ds, arrivals, horizon, "shipment", "destination", "arrival")
+    _add_scheduled(ds, receipts, horizon, "receipt", "location", "date")
     if "move_quantity" in ds and ds.sizes.get("move", 0):
         move_sku = index_of(ds, "sku", ds["move_sku"].values)
         move_origin = index_of(ds, "location", ds["move_origin"].values)
@@ -172,22 +172,15 @@ def _period(ds: xr.Dataset, dates: np.ndarray, horizon: int) -> np.ndarray:
     return np.clip(step, 0, horizon)
 
 
-def _add_in_transit(ds: xr.Dataset, arrivals: np.ndarray, horizon: int) -> None:
-    if ds.sizes.get("shipment", 0) == 0:
+def _add_scheduled(ds: xr.Dataset, pipeline: np.ndarray, horizon: int, dim: str, where: str,
+                   when: str) -> None:
+    """Add a row table's quantities (shipments or receipts) to a pipeline on their period."""
+    if ds.sizes.get(dim, 0) == 0:
         return
-    sku = index_of(ds, "sku", ds["shipment_sku"].values)
-    location = index_of(ds, "location", ds["shipment_destination"].values)
-    step = _period(ds, ds["shipment_arrival"].values, horizon)
-    np.add.at(arrivals, (sku, location, step), ds["shipment_quantity"].values)
-
-
-def _add_supply(ds: xr.Dataset, receipts: np.ndarray, horizon: int) -> None:
-    if ds.sizes.get("receipt", 0) == 0:
-        return
-    sku = index_of(ds, "sku", ds["receipt_sku"].values)
-    location = index_of(ds, "location", ds["receipt_location"].values)
-    step = _period(ds, ds["receipt_date"].values, horizon)
-    np.add.at(receipts, (sku, location, step), ds["receipt_quantity"].values)
+    sku = index_of(ds, "sku", ds[f"{dim}_sku"].values)
+    location = index_of(ds, "location", ds[f"{dim}_{where}"].values)
+    step = _period(ds, ds[f"{dim}_{when}"].values, horizon)
+    np.add.at(pipeline, (sku, location, step), ds[f"{dim}_quantity"].values)
 
 
 def demand_parameters(ds: xr.Dataset) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
