@@ -10,6 +10,11 @@ run, InputSource, RunConfig, load_config
     The nightly run into an atomic run directory (`engine.nightly`, `engine.config`).
 simulate_policy, PolicySimulation
     Monte Carlo evaluation of a single-location inventory policy (`engine.simulation`).
+Plan, reoptimize
+    The order-system API: a run directory loaded once, order sourcing, ATP and a quick
+    re-plan of a few SKUs (`engine.orders`, ``docs/order-api.md``).
+run_scenario, run_scenarios
+    Run planner scenario files against their baseline and compare them (`engine.scenario`).
 InputError, Problem
     Bad input: every problem with its table, row, column, expected and found.
 """
@@ -19,11 +24,14 @@ from engine.demo import demo_inputs, demo_tables
 from engine.errors import InputError, Problem
 from engine.inputs import load_inputs, write_inputs
 from engine.nightly import InputSource, run
+from engine.orders import Plan, reoptimize
+from engine.scenario import run_scenario, run_scenarios
 from engine.simulation import PolicySimulation, simulate_policy
 
 __all__ = [
     "InputError",
     "InputSource",
+    "Plan",
     "PolicySimulation",
     "Problem",
     "RunConfig",
@@ -31,7 +39,10 @@ __all__ = [
     "demo_tables",
     "load_config",
     "load_inputs",
+    "reoptimize",
     "run",
+    "run_scenario",
+    "run_scenarios",
     "simulate_policy",
     "write_inputs",
 ]

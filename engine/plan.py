@@ -421,13 +421,13 @@ def plan_table(ds: xr.Dataset) -> pd.DataFrame:
     """Rows of ``plan.parquet``: tonight's moves, then the slow movers to clear.
 
     Columns: sku, origin, destination, quantity, kind (deploy, transfer, cross_channel,
-    clearance), reason, channel and discount_band (clearance rows only).
+    clearance), reason, channel and discount_band (clearance rows only), lane (moves only).
     """
     moves = pd.DataFrame({
         "sku": ds["move_sku"].values, "origin": ds["move_origin"].values,
         "destination": ds["move_destination"].values, "quantity": ds["move_quantity"].values,
         "kind": ds["move_kind"].values, "reason": ds["move_reason"].values,
-        "channel": "", "discount_band": "",
+        "channel": "", "discount_band": "", "lane": ds["move_lane"].values,
     })
     cover = ds["slow_cover"].values
     clearance = pd.DataFrame({
@@ -436,6 +436,7 @@ def plan_table(ds: xr.Dataset) -> pd.DataFrame:
         "reason": [f"slow mover: {c:,.0f} periods of cover" if np.isfinite(c)
                    else "slow mover: no forecast demand in any channel" for c in cover],
         "channel": ds["slow_channel"].values, "discount_band": ds["slow_discount"].values,
+        "lane": "",
     })
     return pd.concat([moves, clearance], ignore_index=True)
 

@@ -75,7 +75,7 @@ def test_plan_table(planned):
     ds, _ = planned
     table = plan_table(ds)
     assert list(table.columns) == ["sku", "origin", "destination", "quantity", "kind", "reason",
-                                   "channel", "discount_band"]
+                                   "channel", "discount_band", "lane"]
     assert set(table["kind"]) <= {"deploy", "transfer", "cross_channel", "clearance"}
 
 

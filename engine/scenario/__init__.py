@@ -7,8 +7,8 @@ the changes themselves are in `engine.scenario.changes`. The file format is docu
 """
 
 from engine.scenario.changes import adjust_forecast, apply_changes
-from engine.scenario.runner import ScenarioRun, run_scenarios, source_of
+from engine.scenario.runner import ScenarioRun, run_scenario, run_scenarios, source_of
 from engine.scenario.schema import CHANGE_KINDS, Change, Scenario, load_scenario
 
 __all__ = ["CHANGE_KINDS", "Change", "Scenario", "ScenarioRun", "adjust_forecast",
-           "apply_changes", "load_scenario", "run_scenarios", "source_of"]
+           "apply_changes", "load_scenario", "run_scenario", "run_scenarios", "source_of"]

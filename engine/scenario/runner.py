@@ -178,4 +178,10 @@ def run_scenarios(files: list[str | os.PathLike], output: str | os.PathLike, *,
     return results
 
 
-__all__ = ["RunConfig", "ScenarioRun", "run_scenarios", "scenario_stages", "source_of"]
+def run_scenario(file: str | os.PathLike, output: str | os.PathLike, **options) -> ScenarioRun:
+    """Run one scenario file against its baseline and compare (see `run_scenarios`)."""
+    return run_scenarios([file], output, **options)[0]
+
+
+__all__ = ["RunConfig", "ScenarioRun", "run_scenario", "run_scenarios", "scenario_stages",
+           "source_of"]
