@@ -83,3 +83,14 @@ def lane_kinds(ds: xr.Dataset) -> np.ndarray:
     return np.where(from_kind == "dc", "deploy",
                     np.where(from_kind == "pool", "cross_channel",
                              np.where(to_kind == "pool", "deploy", "transfer")))
+
+
+def location_priority(ds: xr.Dataset) -> np.ndarray:
+    """Highest priority of the channels the fulfilment rules let each location serve; DCs
+    (which feed everyone) and locations serving no channel get the highest priority of all."""
+    priority = ds["priority"].values.astype(float)
+    serves = ds["eligible"].values.any(axis=1)                          # (channel, location)
+    best = np.where(serves, priority[:, None], 0.0).max(axis=0)
+    feeds_all = (ds["location_kind"].values == "dc") | ~serves.any(axis=0)
+    best[feeds_all] = priority.max()
+    return best

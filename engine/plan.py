@@ -14,8 +14,9 @@ periods (``coverage_periods``):
   price index) less unit cost, at least 20% of unit cost; channels whose customers wait
   (backorders) count half, since a late sale is not a lost one;
 - **target stock**: post-move stock below a location's reorder point (from the targets stage)
-  costs ``0.5 x unit cost`` per unit, weighted by the priority of the channels the location
-  serves (relative to the highest priority): a short DC favours high-priority locations;
+  costs ``0.5 x unit cost`` per unit, weighted by the highest priority of the channels the
+  location may serve (relative to the highest priority; DCs count in full,
+  `engine.network.location_priority`): a short DC favours high-priority locations;
 - **holding**: unit cost x the location's yearly holding rate over the horizon;
 - **inbound**: shipments in transit and scheduled supply arriving within the horizon;
 - **lanes**: those whose lead time is at most ``C`` (a move must arrive in time), with their
@@ -50,7 +51,13 @@ import xarray as xr
 from scipy import special, stats
 
 from engine.calendar import periods_per_year
-from engine.network import index_of, lane_kinds, replenishment_lane, series_index
+from engine.network import (
+    index_of,
+    lane_kinds,
+    location_priority,
+    replenishment_lane,
+    series_index,
+)
 from solvers import DeploymentProblem, SolveStatus, round_plan, solve_deployment
 
 SURVIVAL_GRID = np.array([0.02, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.98, 0.995])
@@ -116,8 +123,11 @@ def coverage_demand(ds: xr.Dataset, periods: int) -> tuple[np.ndarray, np.ndarra
 
 
 def value_curves(mean: np.ndarray, variance: np.ndarray, margin: np.ndarray, *,
-                 counts: bool) -> tuple[np.ndarray, np.ndarray]:
+                 counts) -> tuple[np.ndarray, np.ndarray]:
     """Segment widths and values of each stream's concave value curve (module docstring).
+
+    ``counts`` says per stream (or for all) whether its demand is a count (negative binomial
+    or Poisson) or not (normal).
 
     Returns
     -------
@@ -149,24 +159,25 @@ def _negbin(mean: np.ndarray, variance: np.ndarray):
 def _quantiles(mean, variance, probabilities, counts) -> np.ndarray:
     mean = np.maximum(mean, 0.0)[:, None]
     variance = np.maximum(variance, 1e-12)[:, None]
-    if counts:
-        overdispersed, r, p = _negbin(mean, variance)
+    count = np.broadcast_to(np.asarray(counts, dtype=bool), mean.shape[:1])[:, None]
+    overdispersed, r, p = _negbin(mean, variance)
+    with np.errstate(invalid="ignore"):
         nb = stats.nbinom.ppf(probabilities[None, :], r, p)
         poisson = stats.poisson.ppf(probabilities[None, :], mean)
-        out = np.where(overdispersed, nb, poisson)
-        return np.where(mean > 0, np.nan_to_num(out), 0.0)
-    return np.maximum(mean + np.sqrt(variance) * special.ndtri(probabilities)[None, :], 0.0)
+    discrete = np.where(mean > 0, np.nan_to_num(np.where(overdispersed, nb, poisson)), 0.0)
+    normal = np.maximum(mean + np.sqrt(variance) * special.ndtri(probabilities)[None, :], 0.0)
+    return np.where(count, discrete, normal)
 
 
 def _survival(x, mean, variance, counts) -> np.ndarray:
     mean = np.maximum(mean, 0.0)[:, None]
     variance = np.maximum(variance, 1e-12)[:, None]
-    if counts:
-        overdispersed, r, p = _negbin(mean, variance)
-        nb = stats.nbinom.sf(x, r, p)
-        poisson = stats.poisson.sf(x, mean)
-        return np.where(mean > 0, np.where(overdispersed, nb, poisson), 0.0)
-    return special.ndtr(-(x - mean) / np.sqrt(variance))
+    count = np.broadcast_to(np.asarray(counts, dtype=bool), mean.shape[:1])[:, None]
+    overdispersed, r, p = _negbin(mean, variance)
+    discrete = np.where(mean > 0, np.where(overdispersed, stats.nbinom.sf(x, r, p),
+                                           stats.poisson.sf(x, mean)), 0.0)
+    normal = special.ndtr(-(x - mean) / np.sqrt(variance))
+    return np.where(count, discrete, normal)
 
 
 def build_problem(ds: xr.Dataset, config: PlanConfig) -> DeploymentProblem:
@@ -175,7 +186,7 @@ def build_problem(ds: xr.Dataset, config: PlanConfig) -> DeploymentProblem:
     sku, channel, region = series_index(ds)
     unit_cost = ds["unit_cost"].values
     mean, variance = coverage_demand(ds, config.coverage_periods)
-    counts = bool(np.all(ds["forecast_distribution"].values != "normal"))
+    counts = ds["forecast_distribution"].values[:, 0] != "normal"
     price = channel_prices(ds)[sku, channel]
     margin = np.maximum(price - unit_cost[sku], MARGIN_FLOOR * unit_cost[sku])
     margin = margin * np.where(ds["backorders"].values[channel], BACKORDER_VALUE, 1.0)
@@ -191,7 +202,8 @@ def build_problem(ds: xr.Dataset, config: PlanConfig) -> DeploymentProblem:
     per_year = periods_per_year(ds.attrs["freq"])
     holding = unit_cost[:, None] * ds["holding_rate"].values[None, :] / per_year \
         * config.coverage_periods
-    weight = _location_priority(ds, channel, pair_stream, pair_location)
+    top = max(float(ds["priority"].values.max()), 1e-12)
+    weight = location_priority(ds) / top
     target = ds["target_reorder_point"].values if "target_reorder_point" in ds \
         else np.zeros((n_sku, n_loc))
 
@@ -232,15 +244,6 @@ def build_problem(ds: xr.Dataset, config: PlanConfig) -> DeploymentProblem:
 def usable_lanes(ds: xr.Dataset, config: PlanConfig) -> np.ndarray:
     """Lanes whose moves arrive within the coverage horizon (positions on ``lane``)."""
     return np.flatnonzero(ds["lead_time"].values <= config.coverage_periods)
-
-
-def _location_priority(ds, channel, pair_stream, pair_location) -> np.ndarray:
-    """Highest priority of the channels each location may serve, over the highest overall."""
-    priority = ds["priority"].values
-    best = np.zeros(ds.sizes["location"])
-    np.maximum.at(best, pair_location, priority[channel[pair_stream]])
-    top = priority.max() if priority.max() > 0 else 1.0
-    return np.where(best > 0, best / top, 1.0)
 
 
 def _store_pools(ds: xr.Dataset) -> np.ndarray:
@@ -291,10 +294,8 @@ def add_plan(ds: xr.Dataset, config: PlanConfig = PlanConfig()) -> tuple[xr.Data
         allocation = np.asarray(rounded.allocation, dtype=float)
         status, objective = "optimal", float(result.objective)
     else:
-        _, channel, _ = series_index(ds)
-        priority = _location_priority(ds, channel, problem.pair_stream, problem.pair_location)
         move_sku, move_lane, move_quantity = policy_plan(ds, usable_lanes(ds, config),
-                                                         priority)
+                                                         location_priority(ds))
         fallback = tuple(ds["sku"].values)
         status, objective = f"fallback ({result.status.name.lower()})", float("nan")
     solve = time.perf_counter() - tic

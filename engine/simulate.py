@@ -34,7 +34,7 @@ import xarray as xr
 from scipy import stats
 
 from engine.calendar import periods_per_year
-from engine.network import index_of, replenishment_lane, series_index
+from engine.network import index_of, location_priority, replenishment_lane, series_index
 from engine.plan import MARGIN_FLOOR, channel_prices
 from engine.simulation import NetworkArrays, simulate_network
 
@@ -105,7 +105,7 @@ def network_arrays(ds: xr.Dataset, config: SimulationConfig) -> NetworkArrays:
     reorder = ds["target_reorder_point"].values.astype(float)
     up_to = np.maximum(ds["target_order_up_to"].values.astype(float), reorder)
     return NetworkArrays(
-        source=source, lead_time_pmf=pmf, location_priority=_location_priority(ds),
+        source=source, lead_time_pmf=pmf, location_priority=location_priority(ds),
         sku_key=sku_keys(ds["sku"].values), reorder_point=reorder, order_up_to=up_to,
         holding_cost=holding, on_hand=on_hand, arrivals=arrivals, receipts=receipts,
         sku_stream_ptr=np.concatenate([[0], np.cumsum(counts)]),
@@ -153,16 +153,6 @@ def preference_lists(ds: xr.Dataset, channel: np.ndarray,
     counts = valid.sum(axis=1)
     locations = (ordered[valid] % len(kind)).astype(np.int64)
     return locations, np.concatenate([[0], np.cumsum(counts)])
-
-
-def _location_priority(ds: xr.Dataset) -> np.ndarray:
-    """Highest priority of the channels each location may serve (DCs: the highest of all)."""
-    priority = ds["priority"].values
-    serves = ds["eligible"].values.any(axis=1)                          # (channel, location)
-    best = np.where(serves, priority[:, None], 0.0).max(axis=0)
-    dc = ds["location_kind"].values == "dc"
-    best[dc] = priority.max()
-    return best.astype(float)
 
 
 def _period(ds: xr.Dataset, dates: np.ndarray, horizon: int) -> np.ndarray:
