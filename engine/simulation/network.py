@@ -96,6 +96,9 @@ Chosen from benchmarks/bench_simulation_network.py on the two-core development m
 EXECUTION_VARIABLE = "OMNISTOCK_SIMULATION_EXECUTION"
 
 DEFAULT_CHUNK_SKUS = 128
+
+SUMMARY_BLOCK_SKUS = 256
+"""SKUs summarised at a time by `NetworkSimulation.summary` (bounds its working memory)."""
 """SKUs per chunk: bounds the memory of the demand drawn by `simulate_network` to
 8 x chunk x streams per SKU x samples x periods bytes per chunk in flight (19 MB for 7 streams,
 200 samples, 13 periods), one chunk per thread."""
@@ -378,9 +381,15 @@ class NetworkSimulation:
         stream[:, STREAM_KPIS.index("fill_rate"), 0] = np.divide(
             served, demand, out=np.full(demand.shape, np.nan), where=demand > 0)
 
-        location_values = self.location_statistics.copy()
-        location_values[..., kernels.LOCATION_ON_HAND] /= self.periods
-        location = _mean_and_quantiles(location_values, quantiles, axis=2)
+        # by blocks of SKUs: the per-sample location statistics of a large batch are big
+        skus = self.location_statistics.shape[0]
+        location = np.empty((*self.location_statistics.shape[:2],
+                             self.location_statistics.shape[3], 1 + len(quantiles)))
+        for start in range(0, skus, SUMMARY_BLOCK_SKUS):
+            block = self.location_statistics[start:start + SUMMARY_BLOCK_SKUS].copy()
+            block[..., kernels.LOCATION_ON_HAND] /= self.periods
+            location[start:start + SUMMARY_BLOCK_SKUS] = _mean_and_quantiles(block, quantiles,
+                                                                             axis=2)
         return NetworkSummary(stream=_frozen(stream), location=_frozen(location),
                               stream_kpis=STREAM_KPIS, location_kpis=LOCATION_KPIS,
                               statistics=statistics)
