@@ -27,7 +27,7 @@ from dataclasses import astuple
 import numba
 import numpy as np
 import pytest
-from benchtools import cold_first_call, compare
+from benchtools import cold_starts, compare
 from scipy import stats
 
 from engine.simulation import kernels, simulate_policy
@@ -132,18 +132,7 @@ print(json.dumps({"seconds": seconds, "second_call": time.perf_counter() - start
 @pytest.mark.parametrize("kernel_name", ["simulate_samples", "simulate_samples_parallel"])
 def test_cold_first_call_compiles_then_loads_from_cache(benchmark, kernel_name, tmp_path):
     """First call in a fresh process: compiled (empty cache), then loaded from the cache."""
-    reports = {}
-
-    def cold_starts():
-        reports["compiled"] = cold_first_call(COLD_START, kernel_name, tmp_path)
-        reports["cached"] = cold_first_call(COLD_START, kernel_name, tmp_path)
-
-    benchmark.pedantic(cold_starts, rounds=1, iterations=1, warmup_rounds=0)
-    compiled, cached = reports["compiled"], reports["cached"]
-    assert compiled["source"] == "compiled" and cached["source"] == "cache"
-    benchmark.extra_info.update({"compile_seconds": compiled["seconds"],
-                                 "cache_load_seconds": cached["seconds"],
-                                 "warm_call_seconds": cached["second_call"]})
+    compiled, cached = cold_starts(benchmark, COLD_START, kernel_name, tmp_path)
     print(f"\n{kernel_name}: first call compiles in {compiled['seconds']:.2f} s, loads from "
           f"numba's cache in {cached['seconds']:.3f} s; a warm call of the same 2 x 8 "
           f"sample-periods takes {cached['second_call'] * 1e6:.0f} us")

@@ -31,7 +31,7 @@ import os
 import numba
 import numpy as np
 import pytest
-from benchtools import cold_first_call, compare
+from benchtools import cold_starts, compare
 
 from engine.demo.network import CHANNELS as DEMO_CHANNELS
 from engine.demo.network import fulfilment_rows
@@ -200,18 +200,7 @@ print(json.dumps({"seconds": seconds, "second_call": time.perf_counter() - start
 @pytest.mark.parametrize("execution", ["serial", "prange"])
 def test_cold_first_call_compiles_then_loads_from_cache(benchmark, execution, tmp_path):
     """First call in a fresh process: compiled (empty cache), then loaded from the cache."""
-    reports = {}
-
-    def cold_starts():
-        reports["compiled"] = cold_first_call(COLD_START, execution, tmp_path)
-        reports["cached"] = cold_first_call(COLD_START, execution, tmp_path)
-
-    benchmark.pedantic(cold_starts, rounds=1, iterations=1, warmup_rounds=0)
-    compiled, cached = reports["compiled"], reports["cached"]
-    assert compiled["source"] == "compiled" and cached["source"] == "cache"
-    benchmark.extra_info.update({"compile_seconds": compiled["seconds"],
-                                 "cache_load_seconds": cached["seconds"],
-                                 "warm_call_seconds": cached["second_call"]})
+    compiled, cached = cold_starts(benchmark, COLD_START, execution, tmp_path)
     print(f"\n{execution}: first call compiles in {compiled['seconds']:.2f} s, loads from "
           f"numba's cache in {cached['seconds']:.3f} s; a warm call of 1 SKU x 2 samples x 8 "
           f"periods takes {cached['second_call'] * 1e3:.2f} ms")

@@ -56,3 +56,21 @@ def cold_first_call(script: str, argument: str, cache_dir) -> dict:
     report = json.loads(output)
     report["source"] = "cache" if report["cache_hits"] else "compiled"
     return report
+
+
+def cold_starts(benchmark, script: str, argument: str, cache_dir) -> tuple[dict, dict]:
+    """Benchmark a first call that compiles (empty cache), then one that loads numba's cache;
+    checks which is which and records both in the benchmark's ``extra_info``."""
+    reports = {}
+
+    def both():
+        reports["compiled"] = cold_first_call(script, argument, cache_dir)
+        reports["cached"] = cold_first_call(script, argument, cache_dir)
+
+    benchmark.pedantic(both, rounds=1, iterations=1, warmup_rounds=0)
+    compiled, cached = reports["compiled"], reports["cached"]
+    assert compiled["source"] == "compiled" and cached["source"] == "cache"
+    benchmark.extra_info.update({"compile_seconds": compiled["seconds"],
+                                 "cache_load_seconds": cached["seconds"],
+                                 "warm_call_seconds": cached["second_call"]})
+    return compiled, cached

@@ -132,29 +132,11 @@ def _frame_lines(frame: pd.DataFrame, data: RunData) -> Lines:
         raise ValueError(f"lines lacks field {', '.join(missing)} (a line needs "
                          f"{', '.join(LINE_FIELDS)}); found columns "
                          f"{', '.join(map(str, frame.columns))}")
-    problems: list[tuple[int, str]] = []
-    codes = []
-    for field, names in zip(LINE_FIELDS[:3], (data.skus, data.channels, data.regions),
-                            strict=True):
-        values = frame[field].to_numpy(dtype=object)
-        position = names.codes(values)
-        for i in np.flatnonzero(position < 0)[:MAX_LISTED + 1]:
-            problems.append((int(i), f"line {i}, field {field}: {_unknown(names, values[i])}"))
-        codes.append(position.astype(np.int64))
-    column = frame["quantity"]
-    if pd.api.types.is_bool_dtype(column) or not pd.api.types.is_numeric_dtype(column):
-        quantity = np.array([np.nan if _quantity_problem(v, allow_zero=False) else float(v)
-                             for v in column.to_numpy(dtype=object)], dtype=float)
-    else:
-        quantity = column.to_numpy(dtype=float)
-    bad = ~(np.isfinite(quantity) & (quantity > 0))
-    values = column.to_numpy(dtype=object)
-    for i in np.flatnonzero(bad)[:MAX_LISTED + 1]:
-        problems.append((int(i), f"line {i}, field quantity: expected a number of units > 0, "
-                                 f"found {values[i]!r}"))
+    codes, quantity, problems = _names_and_units(
+        frame, list(zip(LINE_FIELDS[:3], (data.skus, data.channels, data.regions), strict=True)),
+        "quantity", allow_zero=False, row=lambda i, field: f"line {i}, field {field}")
     if problems:
-        problems.sort(key=lambda item: item[0])
-        raise _problems("lines", [text for _, text in problems])
+        raise _problems("lines", problems)
     return Lines(codes[0], codes[1], codes[2], quantity)
 
 
@@ -206,28 +188,40 @@ def stock_iv(stock: pd.DataFrame | Mapping | None, data: RunData) -> StockOverri
 
 
 def _frame_stock(stock: pd.DataFrame, data: RunData) -> StockOverride:
+    codes, units, problems = _names_and_units(
+        stock, [("sku", data.skus), ("location", data.locations)], "units", allow_zero=True,
+        row=lambda i, field: f"row {i}" if field != "units" else f"row {i}, units")
+    if problems:
+        raise _problems("stock", problems)
+    return _stock_override(codes[0], codes[1], units, data)
+
+
+def _names_and_units(frame: pd.DataFrame, named: list, number: str, *, allow_zero: bool,
+                     row) -> tuple[list[np.ndarray], np.ndarray, list[str]]:
+    """Codes of the named columns and the numbers of ``number``, with every problem found
+    (at most `MAX_LISTED` + 1 per column), ordered by row; ``row(i, field)`` names a cell."""
     problems: list[tuple[int, str]] = []
     codes = []
-    for column, names in (("sku", data.skus), ("location", data.locations)):
-        values = stock[column].to_numpy(dtype=object)
+    for field, names in named:
+        values = frame[field].to_numpy(dtype=object)
         position = names.codes(values)
         for i in np.flatnonzero(position < 0)[:MAX_LISTED + 1]:
-            problems.append((int(i), f"row {i}: {_unknown(names, values[i])}"))
+            problems.append((int(i), f"{row(int(i), field)}: {_unknown(names, values[i])}"))
         codes.append(position.astype(np.int64))
-    column = stock["units"]
+    column = frame[number]
     if pd.api.types.is_bool_dtype(column) or not pd.api.types.is_numeric_dtype(column):
-        units = np.array([np.nan if _quantity_problem(v, allow_zero=True) else float(v)
-                          for v in column.to_numpy(dtype=object)], dtype=float)
+        numbers = np.array([np.nan if _quantity_problem(v, allow_zero=allow_zero) else float(v)
+                            for v in column.to_numpy(dtype=object)], dtype=float)
     else:
-        units = column.to_numpy(dtype=float)
+        numbers = column.to_numpy(dtype=float)
+    ok = np.isfinite(numbers) & ((numbers >= 0) if allow_zero else (numbers > 0))
     values = column.to_numpy(dtype=object)
-    for i in np.flatnonzero(~(np.isfinite(units) & (units >= 0)))[:MAX_LISTED + 1]:
-        problems.append((int(i), f"row {i}, units: expected a number of units >= 0, found "
-                                 f"{values[i]!r}"))
-    if problems:
-        problems.sort(key=lambda item: item[0])
-        raise _problems("stock", [text for _, text in problems])
-    return _stock_override(codes[0], codes[1], units, data)
+    bound = ">= 0" if allow_zero else "> 0"
+    for i in np.flatnonzero(~ok)[:MAX_LISTED + 1]:
+        problems.append((int(i), f"{row(int(i), number)}: expected a number of units {bound}, "
+                                 f"found {values[i]!r}"))
+    problems.sort(key=lambda item: item[0])
+    return codes, numbers, [text for _, text in problems]
 
 
 def _stock_override(sku_array: np.ndarray, location_array: np.ndarray, units: np.ndarray,
