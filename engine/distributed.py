@@ -50,7 +50,7 @@ class DaskExecutor:
             if workers < 1:
                 raise ValueError(f"workers must be at least 1; found {workers}")
             self.cluster = LocalCluster(n_workers=workers, threads_per_worker=1,
-                                        processes=True, dashboard_address=None)
+                                        processes=True, dashboard_address=":0")
             self.client = Client(self.cluster)
         self.client.run(_serial_simulation)
         self.client.register_plugin(_SerialSimulationPlugin(), name="omnistock-serial")
