@@ -151,9 +151,10 @@ def _targets_stage(ds: xr.Dataset, context: RunContext) -> xr.Dataset:
 
 def _plan_stage(ds: xr.Dataset, context: RunContext) -> xr.Dataset:
     config = context.config.plan()
-    if build_problem(ds, config).coupled:
+    problem = build_problem(ds, config)
+    if problem.coupled:
         # shared capacities tie the SKUs together: one LP, here
-        ds, outcome = add_plan(ds, config)
+        ds, outcome = add_plan(ds, config, problem=problem)
         outcomes, parts = [outcome], 1
     else:
         partitions = _partitions(ds, context)

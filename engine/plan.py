@@ -269,7 +269,8 @@ def inbound_within(ds: xr.Dataset, periods: int) -> np.ndarray:
     return inbound
 
 
-def add_plan(ds: xr.Dataset, config: PlanConfig = PlanConfig()) -> tuple[xr.Dataset, PlanOutcome]:
+def add_plan(ds: xr.Dataset, config: PlanConfig = PlanConfig(), *,
+             problem: DeploymentProblem | None = None) -> tuple[xr.Dataset, PlanOutcome]:
     """Solve tonight's deployment and add the moves and the post-move stock to the dataset.
 
     Adds on ``move``: ``move_sku``, ``move_origin``, ``move_destination``, ``move_lane``,
@@ -277,10 +278,12 @@ def add_plan(ds: xr.Dataset, config: PlanConfig = PlanConfig()) -> tuple[xr.Data
     ``position_after_plan`` (stock after the moves, inbound included) and ``inbound``; on
     ``allocation``: the stock ring-fenced for each series at each location after tonight's
     moves (``allocation_series``, ``allocation_location``, ``allocation_units``; whole units,
-    none when the plan fell back).
+    none when the plan fell back). ``problem`` is the `build_problem` of ``ds`` when the caller
+    has built it already.
     """
     tic = time.perf_counter()
-    problem = build_problem(ds, config)
+    if problem is None:
+        problem = build_problem(ds, config)
     build = time.perf_counter() - tic
     tic = time.perf_counter()
     result = solve_deployment(problem, backend=config.solver,
