@@ -21,8 +21,8 @@ import pytest
 from benchtools import compare
 from scipy import stats
 
-from models.policy import Distribution, stock_targets
-from models.policy.demand import choose_distribution
+from models.distributions import choose_family
+from models.policy import Family, stock_targets
 
 
 @pytest.fixture(scope="module")
@@ -72,14 +72,14 @@ def scipy_quantiles(pairs: dict[str, np.ndarray]) -> np.ndarray:
     periods = pairs["lead_time"] + pairs["review_period"]
     mu = periods * pairs["mean"]
     var = periods * pairs["variance"] + (pairs["mean"] * pairs["lead_time_sd"]) ** 2
-    codes = choose_distribution(mu, var, "auto")
+    codes = choose_family(mu, var, "auto")
     alpha = pairs["service_level"]
     out = np.empty(mu.size)
-    pick = codes == Distribution.NORMAL
+    pick = codes == Family.NORMAL
     out[pick] = stats.norm.ppf(alpha[pick], mu[pick], np.sqrt(var[pick]))
-    pick = codes == Distribution.POISSON
+    pick = codes == Family.POISSON
     out[pick] = stats.poisson.ppf(alpha[pick], mu[pick])
-    pick = codes == Distribution.NEGATIVE_BINOMIAL
+    pick = codes == Family.NEGATIVE_BINOMIAL
     m, v = mu[pick], var[pick]
     out[pick] = stats.nbinom.ppf(alpha[pick], m * m / (v - m), m / v)
     return out
@@ -99,8 +99,8 @@ def test_stock_targets_for_a_million_pairs(benchmark, pairs, bench_pairs):
     seconds = benchmark.stats.stats.median
     benchmark.extra_info.update({
         "pairs": bench_pairs, "seconds": seconds, "pairs_per_second": bench_pairs / seconds,
-        "share_normal": mix[Distribution.NORMAL], "share_poisson": mix[Distribution.POISSON],
-        "share_negative_binomial": mix[Distribution.NEGATIVE_BINOMIAL]})
+        "share_normal": mix[Family.NORMAL], "share_poisson": mix[Family.POISSON],
+        "share_negative_binomial": mix[Family.NEGATIVE_BINOMIAL]})
     print(f"{bench_pairs:,} pairs in {seconds:.2f} s = {bench_pairs / seconds:,.0f} pairs/s "
           f"(normal {mix[0]:.0%}, Poisson {mix[1]:.0%}, negative binomial {mix[2]:.0%})")
     assert ratio < 10, f"targets take {ratio:.1f}x scipy's bare quantiles"

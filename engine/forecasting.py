@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from models.distributions import FAMILY_LABELS
 from models.forecast import CHINA_RETAIL_FESTIVALS, DemandForecaster, quantile_column
 from models.forecast.evaluation import BENCHMARKS, evaluate, summarize
 
@@ -162,7 +163,7 @@ def add_forecast(ds: xr.Dataset, config: ForecastConfig = ForecastConfig()
         config.horizon, future=planned_uplifts(ds, config.horizon))
     order = pd.Index(forecaster.panel_.ids).get_indexer(np.arange(ds.sizes["series"]))
     quantiles = distribution.quantiles(np.asarray(config.quantiles))
-    family = np.array(["normal", "poisson", "negbin"])[distribution.family]
+    family = FAMILY_LABELS[distribution.family]
     added = xr.Dataset(
         {
             "forecast_mean": (("series", "step"), distribution.mean[order]),

@@ -8,11 +8,11 @@ periods (``coverage_periods``):
 - **value of stock to a stream**: demand over the horizon ``D`` is taken from the forecast
   (mean and variance summed over the first ``C`` steps; negative binomial for count data,
   normal otherwise); the k-th unit allocated earns ``margin x P(D > k)`` (the newsvendor
-  marginal value), as a concave piecewise-linear curve with segments between the quantiles
-  2%, 10%, 20%, ..., 90%, 95%, 98%, 99.5% of ``D`` (survival at each segment's middle) and an
-  open last segment. ``margin`` is the channel price (``prices`` override, else list price x
-  price index) less unit cost, at least 20% of unit cost; channels whose customers wait
-  (backorders) count half, since a late sale is not a lost one;
+  marginal value), as a concave piecewise-linear curve (`models.policy.value.value_curves`:
+  segments between quantiles of ``D``, an open last segment). ``margin`` is the channel price
+  (``prices`` override, else list price x price index) less unit cost, at least 20% of unit
+  cost; channels whose customers wait (backorders) count half, since a late sale is not a
+  lost one;
 - **target stock**: post-move stock below a location's reorder point (from the targets stage)
   costs ``0.5 x unit cost`` per unit, weighted by the highest priority of the channels the
   location may serve (relative to the highest priority; DCs count in full,
@@ -48,7 +48,6 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 import xarray as xr
-from scipy import special, stats
 
 from engine.calendar import periods_per_year
 from engine.network import (
@@ -58,9 +57,9 @@ from engine.network import (
     replenishment_lane,
     series_index,
 )
+from models.policy.value import value_curves
 from solvers import DeploymentProblem, SolveStatus, round_plan, solve_deployment
 
-SURVIVAL_GRID = np.array([0.02, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.98, 0.995])
 MARGIN_FLOOR = 0.2
 BACKORDER_VALUE = 0.5
 TARGET_PENALTY = 0.5
@@ -120,64 +119,6 @@ def coverage_demand(ds: xr.Dataset, periods: int) -> tuple[np.ndarray, np.ndarra
     steps = min(periods, ds.sizes["step"])
     return (ds["forecast_mean"].values[:, :steps].sum(axis=1),
             ds["forecast_variance"].values[:, :steps].sum(axis=1))
-
-
-def value_curves(mean: np.ndarray, variance: np.ndarray, margin: np.ndarray, *,
-                 counts) -> tuple[np.ndarray, np.ndarray]:
-    """Segment widths and values of each stream's concave value curve (module docstring).
-
-    ``counts`` says per stream (or for all) whether its demand is a count (negative binomial
-    or Poisson) or not (normal).
-
-    Returns
-    -------
-    width, value : numpy.ndarray, shape (stream, len(SURVIVAL_GRID) + 1)
-    """
-    n = len(mean)
-    points = np.zeros((n, len(SURVIVAL_GRID) + 1))
-    points[:, 1:] = _quantiles(mean, variance, SURVIVAL_GRID, counts)
-    points = np.maximum.accumulate(points, axis=1)
-    width = np.diff(points, axis=1)
-    middle = (points[:, :-1] + points[:, 1:]) / 2
-    survival = _survival(middle, mean, variance, counts)
-    last = _survival(points[:, -1:], mean, variance, counts)
-    width = np.concatenate([width, np.full((n, 1), np.inf)], axis=1)
-    survival = np.concatenate([survival, last], axis=1)
-    survival = np.minimum.accumulate(survival, axis=1)     # guard rounding: stays concave
-    return width, margin[:, None] * survival
-
-
-def _negbin(mean: np.ndarray, variance: np.ndarray):
-    """Overdispersed mask and scipy's (n, p) of the negative binomial with this mean and
-    variance (placeholders where not overdispersed)."""
-    overdispersed = variance > mean * (1 + 1e-9)
-    p = np.where(overdispersed, mean / np.where(overdispersed, variance, 1), 1.0)
-    r = np.where(overdispersed, mean * p / np.maximum(1 - p, 1e-12), 1.0)
-    return overdispersed, r, np.clip(p, 1e-12, 1 - 1e-12)
-
-
-def _quantiles(mean, variance, probabilities, counts) -> np.ndarray:
-    mean = np.maximum(mean, 0.0)[:, None]
-    variance = np.maximum(variance, 1e-12)[:, None]
-    count = np.broadcast_to(np.asarray(counts, dtype=bool), mean.shape[:1])[:, None]
-    overdispersed, r, p = _negbin(mean, variance)
-    with np.errstate(invalid="ignore"):
-        nb = stats.nbinom.ppf(probabilities[None, :], r, p)
-        poisson = stats.poisson.ppf(probabilities[None, :], mean)
-    discrete = np.where(mean > 0, np.nan_to_num(np.where(overdispersed, nb, poisson)), 0.0)
-    normal = np.maximum(mean + np.sqrt(variance) * special.ndtri(probabilities)[None, :], 0.0)
-    return np.where(count, discrete, normal)
-
-
-def _survival(x, mean, variance, counts) -> np.ndarray:
-    mean = np.maximum(mean, 0.0)[:, None]
-    variance = np.maximum(variance, 1e-12)[:, None]
-    count = np.broadcast_to(np.asarray(counts, dtype=bool), mean.shape[:1])[:, None]
-    overdispersed, r, p = _negbin(mean, variance)
-    discrete = np.where(mean > 0, np.where(overdispersed, stats.nbinom.sf(x, r, p),
-                                           stats.poisson.sf(x, mean)), 0.0)
-    normal = special.ndtr(-(x - mean) / np.sqrt(variance))
-    return np.where(count, discrete, normal)
 
 
 def build_problem(ds: xr.Dataset, config: PlanConfig) -> DeploymentProblem:

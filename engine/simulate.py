@@ -37,10 +37,10 @@ from engine.calendar import periods_per_year
 from engine.network import index_of, location_priority, replenishment_lane, series_index
 from engine.plan import MARGIN_FLOOR, channel_prices
 from engine.simulation import NetworkArrays, simulate_network
+from models.distributions import Family, family_codes
 
 BACKORDER_COST_RATE = 0.1
 QUANTILES = (0.1, 0.9)
-_FAMILY = {"normal": 0, "poisson": 1, "negbin": 2}
 
 
 @dataclass(frozen=True)
@@ -177,8 +177,8 @@ def demand_parameters(ds: xr.Dataset) -> tuple[np.ndarray, np.ndarray, np.ndarra
     """Per-period demand mean, variance and family of every series for the simulator."""
     mean = np.maximum(ds["forecast_mean"].values, 0.0)
     variance = ds["forecast_variance"].values.copy()
-    family = np.array([_FAMILY[f] for f in ds["forecast_distribution"].values[:, 0]])
-    negbin = family == _FAMILY["negbin"]
+    family = family_codes(ds["forecast_distribution"].values[:, 0])
+    negbin = family == Family.NEGATIVE_BINOMIAL
     # the negative binomial needs variance above the mean in every period
     variance[negbin] = np.maximum(variance[negbin], mean[negbin] * (1 + 1e-6) + 1e-9)
     return mean, variance, family

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from models.distributions import Family
 from models.forecast import (
     CHINA_RETAIL_FESTIVALS,
     DemandClass,
@@ -15,7 +16,7 @@ from models.forecast import (
     sample_paths,
 )
 from models.forecast.events import exposure
-from models.forecast.intervals import Family, StepDistribution, covered
+from models.forecast.intervals import StepDistribution, covered
 from models.forecast.uplift import estimate_uplifts, local_baseline
 
 WEEKS = pd.date_range("2024-01-01", periods=104, freq="W-MON")

@@ -8,8 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
-from models.policy import Distribution, newsvendor, optimal_rQ, stock_targets
-from models.policy.demand import expected_shortage
+from models.distributions import expected_shortage
+from models.policy import Family, newsvendor, optimal_rQ, stock_targets
 
 COUNT = 8
 means = st.one_of(st.just(0.0), st.floats(1e-3, 2_000.0, allow_subnormal=False))
@@ -81,8 +81,8 @@ def test_levels_are_the_smallest_meeting_the_target(arguments, service_level):
         shortage = expected_shortage(codes, mu, var, level - 1)
         assert np.all(shortage[below] > allowed[below] * (1 - 1e-9) - 1e-12)
         return
-    for i in np.flatnonzero(positive & (codes != Distribution.NORMAL)):
-        if codes[i] == Distribution.POISSON:
+    for i in np.flatnonzero(positive & (codes != Family.NORMAL)):
+        if codes[i] == Family.POISSON:
             distribution = stats.poisson(mu[i])
         else:
             distribution = stats.nbinom(mu[i] ** 2 / (var[i] - mu[i]), mu[i] / var[i])

@@ -6,17 +6,17 @@ import numpy as np
 import pytest
 from scipy import integrate, optimize, stats
 
-from models.policy import Distribution, echelon_targets, stock_targets
-from models.policy.demand import NORMAL_MIN_MEAN, POISSON_MAX_DISPERSION
+from models.distributions import NORMAL_MIN_MEAN, POISSON_MAX_DISPERSION
+from models.policy import Family, echelon_targets, stock_targets
 
 # -- scalar references ----------------------------------------------------------------------------
 
 
 def scalar_distribution(mu: float, var: float, code: int):
     """The frozen scipy distribution a pair's code stands for."""
-    if code == Distribution.NORMAL:
+    if code == Family.NORMAL:
         return stats.norm(mu, np.sqrt(var))
-    if code == Distribution.POISSON:
+    if code == Family.POISSON:
         return stats.poisson(mu)
     return stats.nbinom(mu * mu / (var - mu), mu / var)
 
@@ -24,10 +24,10 @@ def scalar_distribution(mu: float, var: float, code: int):
 def expected_code(mu: float, var: float) -> int:
     """The documented "auto" rule."""
     if mu >= NORMAL_MIN_MEAN:
-        return Distribution.NORMAL
+        return Family.NORMAL
     if mu == 0 or var <= POISSON_MAX_DISPERSION * mu:
-        return Distribution.POISSON
-    return Distribution.NEGATIVE_BINOMIAL
+        return Family.POISSON
+    return Family.NEGATIVE_BINOMIAL
 
 
 def scalar_cycle_level(distribution, alpha: float) -> float:
@@ -100,9 +100,9 @@ def test_targets_match_scalar_scipy_pair_by_pair(service, distribution):
         if distribution == "auto":
             assert code == expected_code(mu, var)
         elif distribution == "negative_binomial" and var <= mu * (1 + 1e-6):
-            assert code == Distribution.POISSON
+            assert code == Family.POISSON
         else:
-            assert code == Distribution[distribution.upper()]
+            assert code == Family[distribution.upper()]
         scalar = scalar_distribution(mu, var, code)
         if service == "cycle":
             expected = scalar_cycle_level(scalar, pairs["service_level"][i])
@@ -229,5 +229,5 @@ def test_echelon_targets_cover_aggregate_downstream_demand_over_the_dc_lead_time
     assert np.array_equal(result.reorder_point, direct.reorder_point)
     assert result.protection_mean.tolist() == [5 * 40.0, 5 * 1.7]
     assert result.protection_variance.tolist() == pytest.approx([5 * 84.0, 5 * 3.6])
-    assert result.distribution.tolist() == [Distribution.NORMAL,
-                                            Distribution.NEGATIVE_BINOMIAL]
+    assert result.distribution.tolist() == [Family.NORMAL,
+                                            Family.NEGATIVE_BINOMIAL]

@@ -11,9 +11,10 @@ import numpy as np
 import pytest
 from test_simulation_network_support import random_network
 
-from engine.simulation import DemandFamily, NetworkArrays, simulate_network
+from engine.simulation import NetworkArrays, simulate_network
 from engine.simulation import network_kernels as nk
 from engine.simulation.network_reference import lead_time_uniform
+from models.distributions import Family
 
 PERIODS = 10
 
@@ -24,9 +25,9 @@ def demand_parameters(arrays: NetworkArrays, seed: int):
     mean = rng.uniform(0.5, 9.0, (arrays.streams, PERIODS)) * (
         rng.random((arrays.streams, PERIODS)) < 0.9)
     family = rng.integers(0, 3, arrays.streams)
-    variance = np.where(family[:, None] == DemandFamily.POISSON, mean,
+    variance = np.where(family[:, None] == Family.POISSON, mean,
                         mean * rng.uniform(1.2, 3.0, (arrays.streams, 1)))
-    variance[family == DemandFamily.NORMAL] += 1.0
+    variance[family == Family.NORMAL] += 1.0
     return mean, variance, family
 
 
@@ -89,9 +90,9 @@ def test_demand_comes_from_the_skus_own_generator():
         rng = np.random.Generator(np.random.PCG64(sequence))
         for s in range(arrays.sku_stream_ptr[k], arrays.sku_stream_ptr[k + 1]):
             m, v = mean[s], variance[s]
-            if family[s] == DemandFamily.POISSON:
+            if family[s] == Family.POISSON:
                 expected = rng.poisson(m, (6, PERIODS))
-            elif family[s] == DemandFamily.NEGATIVE_BINOMIAL:
+            elif family[s] == Family.NEGATIVE_BINOMIAL:
                 active = m > 0  # n = m^2 / (v - m), p = m / v; n = p = 1 without demand
                 n = np.divide(m * m, v - m, out=np.ones_like(m), where=active)
                 p = np.divide(m, v, out=np.ones_like(m), where=active)
@@ -127,9 +128,9 @@ def test_lead_times_come_from_the_skus_own_key():
 
 
 @pytest.mark.parametrize(("family", "mean", "variance"), [
-    (DemandFamily.POISSON, 4.0, 4.0),
-    (DemandFamily.NEGATIVE_BINOMIAL, 5.0, 15.0),
-    (DemandFamily.NORMAL, 50.0, 25.0),
+    (Family.POISSON, 4.0, 4.0),
+    (Family.NEGATIVE_BINOMIAL, 5.0, 15.0),
+    (Family.NORMAL, 50.0, 25.0),
 ])
 def test_drawn_demand_has_the_requested_mean_and_variance(family, mean, variance):
     """Per-sample totals over P i.i.d. periods: mean P m, variance P v (5 standard errors)."""
@@ -150,5 +151,5 @@ def test_drawn_demand_has_the_requested_mean_and_variance(family, mean, variance
     assert abs(totals.mean() - periods * mean) < 5 * np.sqrt(periods * variance / samples)
     # the sample variance of n draws has standard error ~ sigma^2 sqrt(2 / n) (normal-ish)
     assert abs(totals.var(ddof=1) / (periods * variance) - 1) < 5 * np.sqrt(2 / samples) * 1.5
-    if family != DemandFamily.NORMAL:
+    if family != Family.NORMAL:
         assert np.all(totals == np.round(totals))

@@ -22,7 +22,8 @@ import xarray as xr
 from engine.dataset import lane_label
 from engine.scenario.schema import Change, Scenario
 from engine.yamlfile import YamlFileError, YamlProblem
-from models.forecast.intervals import Family, StepDistribution
+from models.distributions import Family, family_codes
+from models.forecast.intervals import StepDistribution
 
 POST_FORECAST = ("demand",)
 
@@ -83,8 +84,7 @@ def scale_forecast(ds: xr.Dataset, factor: np.ndarray) -> xr.Dataset:
     mean = ds["forecast_mean"].values
     variance = ds["forecast_variance"].values
     names = ds["forecast_distribution"].values
-    family = np.select([names == "normal", names == "poisson"],
-                       [Family.NORMAL, Family.POISSON], Family.NEGBIN).astype(np.int8)
+    family = family_codes(names)
     new_mean = mean * factor
     with np.errstate(divide="ignore", invalid="ignore"):
         phi = np.where(mean > 0, (variance - mean) / mean**2, 0.0)

@@ -17,7 +17,6 @@ the tests check the kernels against.
 """
 
 from engine.simulation.network import (
-    DemandFamily,
     NetworkArrays,
     NetworkSimulation,
     NetworkSummary,
@@ -26,5 +25,5 @@ from engine.simulation.network import (
 )
 from engine.simulation.single import PolicySimulation, simulate_policy
 
-__all__ = ["DemandFamily", "NetworkArrays", "NetworkSimulation", "NetworkSummary",
+__all__ = ["NetworkArrays", "NetworkSimulation", "NetworkSummary",
            "NetworkTrajectory", "PolicySimulation", "simulate_network", "simulate_policy"]

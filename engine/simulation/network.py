@@ -29,37 +29,18 @@ import numbers
 import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from enum import IntEnum
 from typing import Literal, get_args
 
 import numba
 import numpy as np
 
 from engine.simulation import network_kernels as kernels
+from models.distributions import Family, negative_binomial_parameters
 
 Rationing = Literal["priority", "fair_share"]
 """How a source short of stock splits it among its requesters (`network_kernels`)."""
 
 _RATIONING_CODES = {"priority": kernels.PRIORITY, "fair_share": kernels.FAIR_SHARE}
-
-
-class DemandFamily(IntEnum):
-    """Distribution of a stream's per-period demand when `simulate_network` draws it.
-
-    Parametrised by the per-period mean m and variance v of the forecast:
-
-    - ``NORMAL`` (0): N(m, v), negative draws served as zero (which raises the mean by
-      E[(-D)+]; use it for large means);
-    - ``POISSON`` (1): Poisson(m); v is ignored;
-    - ``NEGATIVE_BINOMIAL`` (2): the negative binomial with mean m and variance v > m
-      (n = m^2 / (v - m) successes, success probability m / v: numpy's parametrisation).
-
-    A period with m = 0 has no demand, whatever the family.
-    """
-
-    NORMAL = 0
-    POISSON = 1
-    NEGATIVE_BINOMIAL = 2
 
 
 MAX_LOCATIONS = 2**16 - 1
@@ -466,8 +447,8 @@ def simulate_network(arrays: NetworkArrays, *, samples: int, periods: int, seed:
     demand_mean, demand_variance : float array, shape (S, periods), optional
         Per-period mean >= 0 and variance >= 0 of each stream's demand, units and units^2.
     demand_family : integer array, shape (S,), optional
-        `DemandFamily` code of each stream: 0 normal, 1 Poisson, 2 negative binomial (which
-        needs variance > mean in every period with mean > 0).
+        `models.distributions.Family` code of each stream: 0 normal, 1 Poisson, 2 negative
+        binomial (which needs variance > mean in every period with mean > 0).
     rationing : {"priority", "fair_share"}, default "priority"
         How a source short of stock splits it among its requesters.
     execution : {"serial", "prange", "threads"} or None, default None
@@ -624,15 +605,11 @@ def _draw_demand(arrays: NetworkArrays, start: int, stop: int, *, samples: int, 
         for s in streams:
             m, v, out = mean[s], variance[s], draws[s - first]
             code = family[s]
-            if code == DemandFamily.POISSON:
+            if code == Family.POISSON:
                 out[...] = rng.poisson(m, size)
-            elif code == DemandFamily.NEGATIVE_BINOMIAL:
-                # numpy's parametrisation: n = m^2 / (v - m) successes, success probability
-                # p = m / v; a period with m = 0 gets n = 1, p = 1 (always 0)
-                active = m > 0
-                excess = np.where(active, v - m, 1.0)
-                n = np.where(active, m * m / excess, 1.0)
-                p = np.where(active, m / np.where(active, v, 1.0), 1.0)
+            elif code == Family.NEGATIVE_BINOMIAL:
+                # numpy's parametrisation; a period with m = 0 gets n = 1, p = 1 (always 0)
+                n, p = negative_binomial_parameters(m, v)
                 out[...] = rng.negative_binomial(n, p, size)
             else:  # NORMAL
                 out[...] = rng.normal(m, np.sqrt(v), size)
@@ -837,20 +814,20 @@ def _simulate_network_iv(arrays, samples, periods, seed, demand, demand_mean, de
         _check_range(demand_mean, "demand_mean", minimum=0.0)
         _check_range(demand_variance, "demand_variance", minimum=0.0)
         demand_family = _integer_array(demand_family, "demand_family", shape=(S,))
-        codes = [int(code) for code in DemandFamily]
+        codes = [int(code) for code in Family]
         bad = np.flatnonzero(~np.isin(demand_family, codes))
         if bad.size:
-            allowed = ", ".join(f"{int(code)} ({code.name.lower()})" for code in DemandFamily)
+            allowed = ", ".join(f"{int(code)} ({code.name.lower()})" for code in Family)
             raise ValueError(f"demand_family must hold {allowed}; found demand_family"
                              f"[{bad[0]}] = {int(demand_family[bad[0]])}")
-        negative_binomial = demand_family == DemandFamily.NEGATIVE_BINOMIAL
+        negative_binomial = demand_family == Family.NEGATIVE_BINOMIAL
         bad = np.argwhere(negative_binomial[:, None] & (demand_mean > 0)
                           & (demand_variance <= demand_mean))
         if bad.size:
             s, t = bad[0]
             m, v = float(demand_mean[s, t]), float(demand_variance[s, t])
             raise ValueError(f"demand_variance must exceed demand_mean for a negative binomial "
-                             f"stream (use {int(DemandFamily.POISSON)}, Poisson, otherwise); "
+                             f"stream (use {int(Family.POISSON)}, Poisson, otherwise); "
                              f"found demand_variance[{s}, {t}] = {v!r} <= demand_mean[{s}, {t}] "
                              f"= {m!r}")
     return {"samples": samples, "periods": periods, "seed": seed, "demand": demand,

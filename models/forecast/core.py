@@ -37,6 +37,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from models.distributions import FAMILY_LABELS, count_variance
 from models.forecast.candidates import (
     ENSEMBLE,
     FALLBACK,
@@ -49,7 +50,7 @@ from models.forecast.classes import CLASS_NAMES, Classification, DemandClass, cl
 from models.forecast.coldstart import analogue_levels, credibility_blend
 from models.forecast.dispersion import Dispersion, estimate_dispersion
 from models.forecast.events import Festival, exposure
-from models.forecast.intervals import FAMILY_NAMES, StepDistribution, count_variance, family_for
+from models.forecast.intervals import StepDistribution, family_for
 from models.forecast.metrics import naive_scale
 from models.forecast.middle_out import (
     MiddleOutChoice,
@@ -465,7 +466,7 @@ class DemandForecaster:
         frame["model"] = np.repeat(model, horizon)
         frame["demand_class"] = np.repeat(CLASS_NAMES[self.classes_.code], horizon)
         frame["variance"] = distribution.variance.ravel()
-        frame["distribution"] = FAMILY_NAMES[distribution.family.ravel()]
+        frame["distribution"] = FAMILY_LABELS[distribution.family.ravel()]
         out = pd.DataFrame(frame)
         assert len(out) == n * horizon
         return out

@@ -18,21 +18,18 @@ default) as often as the band promises: a split-conformal calibration of the spr
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import IntEnum
 
 import numpy as np
-from scipy import special, stats
+from scipy import special
 
-
-class Family(IntEnum):
-    """Distribution family of a forecast step."""
-
-    NORMAL = 0
-    POISSON = 1
-    NEGBIN = 2
-
-
-FAMILY_NAMES = np.array([f.name.lower() for f in Family])
+from models.distributions import (
+    Family,
+    cdf,
+    choose_family,
+    count_variance,
+    negative_binomial_parameters,
+    quantile,
+)
 
 
 @dataclass(frozen=True)
@@ -57,7 +54,8 @@ class StepDistribution:
         """Quantiles, shape (n, h, len(probabilities))."""
         out = np.empty(self.mean.shape + (len(probabilities),))
         for k, q in enumerate(probabilities):
-            out[..., k] = _ppf(q, self.mean, self.variance, self.family, self.nonnegative)
+            out[..., k] = quantile(self.family, self.mean, self.variance, q,
+                                   nonnegative=self.nonnegative)
         return out
 
     def sample(self, n_samples: int, rng: np.random.Generator) -> np.ndarray:
@@ -73,47 +71,24 @@ class StepDistribution:
             out[normal] = np.maximum(out[normal], 0.0)
         count = ~normal
         rate = mu[count].copy()
-        negbin = fam[count] == Family.NEGBIN
-        shape = mu[count][negbin] ** 2 / np.maximum(var[count][negbin] - mu[count][negbin],
-                                                    1e-12)
+        negbin = (fam[count] == Family.NEGATIVE_BINOMIAL) & (mu[count] > 0)
+        shape, _ = negative_binomial_parameters(mu[count][negbin], var[count][negbin])
         rate[negbin] = rng.gamma(shape, mu[count][negbin] / shape)
         out[count] = rng.poisson(rate)
         return out
 
 
 def family_for(mean: np.ndarray, phi: np.ndarray, counts: bool) -> np.ndarray:
-    """Negative binomial where overdispersed, Poisson otherwise, for count data; else normal."""
-    if not counts:
-        return np.full(mean.shape, Family.NORMAL, dtype=np.int8)
-    return np.where(np.broadcast_to(phi, mean.shape) > 1e-9, Family.NEGBIN,
-                    Family.POISSON).astype(np.int8)
+    """Family of each forecast step: for count data negative binomial where the series is
+    overdispersed, Poisson otherwise; normal for other data.
 
-
-def count_variance(mean: np.ndarray, phi: np.ndarray) -> np.ndarray:
-    """Negative binomial variance ``mu + phi mu^2``."""
-    return mean + phi * mean**2
-
-
-def _ppf(q: float, mean, variance, family, nonnegative: bool) -> np.ndarray:
-    out = np.zeros(mean.shape)
-    normal = family == Family.NORMAL
-    if normal.any():
-        value = mean[normal] + np.sqrt(variance[normal]) * special.ndtri(q)
-        out[normal] = np.maximum(value, 0.0) if nonnegative else value
-    poisson = (family == Family.POISSON) & (mean > 0)
-    if poisson.any():
-        out[poisson] = stats.poisson.ppf(q, mean[poisson])
-    negbin = (family == Family.NEGBIN) & (mean > 0)
-    if negbin.any():
-        r, p = _negbin_parameters(mean[negbin], variance[negbin])
-        out[negbin] = stats.nbinom.ppf(q, r, p)
-    return out
-
-
-def _negbin_parameters(mean, variance):
-    variance = np.maximum(variance, mean * (1 + 1e-9))
-    p = mean / variance
-    return mean * p / (1 - p), p
+    A count series' family depends on its excess dispersion ``phi`` alone, not on the mean of
+    a step (a step forecast at zero keeps its series' family): the rule of
+    `models.distributions.choose_family` is applied at unit mean, variance ``1 + phi``.
+    """
+    phi = np.broadcast_to(phi, np.shape(mean))
+    return choose_family(np.ones(phi.shape), count_variance(1.0, phi), "negative_binomial",
+                         counts=counts)
 
 
 def covered(y: np.ndarray, mean: np.ndarray, variance: np.ndarray, family: np.ndarray,
@@ -135,18 +110,7 @@ def covered(y: np.ndarray, mean: np.ndarray, variance: np.ndarray, family: np.nd
     count = ~normal
     if count.any():
         yc, mc, vc, fc = y[count], mean[count], variance[count], family[count]
-        cdf = np.ones(yc.shape)
-        cdf_before = np.zeros(yc.shape)
-        poisson = (fc == Family.POISSON) & (mc > 0)
-        cdf[poisson] = stats.poisson.cdf(yc[poisson], mc[poisson])
-        cdf_before[poisson] = stats.poisson.cdf(yc[poisson] - 1, mc[poisson])
-        negbin = (fc == Family.NEGBIN) & (mc > 0)
-        r, p = _negbin_parameters(mc[negbin], vc[negbin])
-        cdf[negbin] = stats.nbinom.cdf(yc[negbin], r, p)
-        cdf_before[negbin] = stats.nbinom.cdf(yc[negbin] - 1, r, p)
-        zero_mean = mc <= 0
-        cdf_before[zero_mean] = np.where(yc[zero_mean] > 0, 1.0, 0.0)
-        inside[count] = (cdf >= low) & (cdf_before < high)
+        inside[count] = ((cdf(fc, mc, vc, yc) >= low) & (cdf(fc, mc, vc, yc - 1) < high))
     return inside
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from models.forecast.intervals import FAMILY_NAMES, StepDistribution
+from models.distributions import family_codes
+from models.forecast.intervals import StepDistribution
 
 
 def sample_paths(forecast: pd.DataFrame, *, n_samples: int, seed: int | np.random.Generator = 0,
@@ -44,11 +45,12 @@ def sample_paths(forecast: pd.DataFrame, *, n_samples: int, seed: int | np.rando
         forecast["unique_id"])))
     table = forecast.iloc[order]
     shape = (len(ids), h)
-    family = pd.Index(FAMILY_NAMES).get_indexer(table["distribution"]).reshape(shape)
-    if (family < 0).any():
-        raise ValueError(f"forecast.distribution must be one of {', '.join(FAMILY_NAMES)}")
+    try:
+        family = family_codes(table["distribution"].to_numpy()).reshape(shape)
+    except ValueError as error:
+        raise ValueError(f"forecast.{error}") from None
     distribution = StepDistribution(table["mean"].to_numpy(float).reshape(shape),
                                     table["variance"].to_numpy(float).reshape(shape),
-                                    family.astype(np.int8), nonnegative)
+                                    family, nonnegative)
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
     return ids, table["ds"].to_numpy().reshape(shape), distribution.sample(n_samples, rng)

@@ -7,14 +7,14 @@ returns frozen result dataclasses; it never imports `engine`.
 - Exact optimisers: `newsvendor`, `optimal_sS` (Zheng and Federgruen, 1991), `optimal_rQ`
   (Federgruen and Zheng, 1992), `eoq`.
 - Vectorised targets for millions of SKU x location pairs: `stock_targets`, `echelon_targets`
-  (`models.policy.targets`, with the distributions in `models.policy.demand`).
+  (`models.policy.targets`, with the demand distributions of `models.distributions`).
 
 Conventions (DESIGN.md): quantities in units, time in periods; lead time L means an order
 placed at the start of period t arrives at the start of period t+L; holding and shortage costs
 are charged on end-of-period on-hand stock and backorders; unmet demand is backordered.
 """
 
-from models.policy.demand import Distribution, DistributionChoice
+from models.distributions import Family, FamilyChoice
 from models.policy.eoq import EOQResult, eoq
 from models.policy.newsvendor import NewsvendorResult, newsvendor
 from models.policy.rq import RQResult, optimal_rQ
@@ -26,9 +26,9 @@ __all__ = [
     "RQ",
     "SS",
     "BaseStock",
-    "Distribution",
-    "DistributionChoice",
     "EOQResult",
+    "Family",
+    "FamilyChoice",
     "NewsvendorResult",
     "RQResult",
     "SSResult",

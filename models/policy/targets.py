@@ -21,15 +21,15 @@ from typing import Literal, get_args
 
 import numpy as np
 
-from models.policy._checks import check_range, numeric_array
-from models.policy.demand import (
-    DISTRIBUTION_CHOICES,
+from models.distributions import (
+    FAMILY_CHOICES,
     WHOLE_UNIT_SLACK,
-    DistributionChoice,
-    choose_distribution,
-    cycle_service_levels,
-    fill_rate_levels,
+    FamilyChoice,
+    choose_family,
+    quantile_levels,
+    shortage_levels,
 )
+from models.policy._checks import check_range, numeric_array
 
 ServiceMeasure = Literal["cycle", "fill_rate"]
 """``"cycle"``: probability of no stockout per replenishment cycle (type 1, alpha);
@@ -55,7 +55,7 @@ class StockTargets:
         Order-up-to level S, whole units, S >= s: reorder_point plus the replenishment lot
         (mean demand per review period rounded up to whole packs, at least the MOQ).
     distribution : numpy.ndarray of int8
-        `models.policy.Distribution` code of the demand model used for each pair.
+        `models.distributions.Family` code of the demand model used for each pair.
     protection_mean : numpy.ndarray of float64
         Mean demand over the protection interval, mu = (E[L] + R) m, units.
     protection_variance : numpy.ndarray of float64
@@ -82,7 +82,7 @@ class StockTargets:
 
 def stock_targets(mean, variance, *, lead_time, lead_time_sd=0.0, review_period=1.0,
                   service_level, service: ServiceMeasure = "cycle",
-                  distribution: DistributionChoice = "auto", pack_size=1, moq=0,
+                  distribution: FamilyChoice = "auto", pack_size=1, moq=0,
                   minimum=None, maximum=None) -> StockTargets:
     """Safety stock, reorder point and order-up-to level for every SKU x location pair.
 
@@ -95,8 +95,8 @@ def stock_targets(mean, variance, *, lead_time, lead_time_sd=0.0, review_period=
         sigma^2 = (E[L] + R) var(d) + m^2 var(L).
 
     **Distribution.** ``distribution="auto"`` chooses per pair: normal when mu >= 30 (high
-    volume; `models.policy.demand.NORMAL_MIN_MEAN`); otherwise Poisson when
-    sigma^2 / mu <= 1.1 (`models.policy.demand.POISSON_MAX_DISPERSION`), else the negative
+    volume; `models.distributions.NORMAL_MIN_MEAN`); otherwise Poisson when
+    sigma^2 / mu <= 1.1 (`models.distributions.POISSON_MAX_DISPERSION`), else the negative
     binomial with mean mu and variance sigma^2. ``"normal"``, ``"poisson"`` or
     ``"negative_binomial"`` force one model for every pair (a forced negative binomial falls
     back to Poisson where sigma^2 <= mu; a forced Poisson uses mu only).
@@ -149,7 +149,7 @@ def stock_targets(mean, variance, *, lead_time, lead_time_sd=0.0, review_period=
     -------
     StockTargets
         ``safety_stock``, ``reorder_point``, ``order_up_to``, ``distribution`` (codes of
-        `models.policy.Distribution`), ``protection_mean``, ``protection_variance``.
+        `models.distributions.Family`), ``protection_mean``, ``protection_variance``.
 
     Raises
     ------
@@ -180,7 +180,7 @@ def stock_targets(mean, variance, *, lead_time, lead_time_sd=0.0, review_period=
 
 def echelon_targets(aggregate_mean, aggregate_variance, *, lead_time, lead_time_sd=0.0,
                     review_period=1.0, service_level, service: ServiceMeasure = "cycle",
-                    distribution: DistributionChoice = "auto", pack_size=1, moq=0,
+                    distribution: FamilyChoice = "auto", pack_size=1, moq=0,
                     minimum=None, maximum=None) -> StockTargets:
     """Targets for a location that feeds others (a DC), from its aggregate downstream demand.
 
@@ -241,8 +241,8 @@ def _stock_targets_iv(mean, variance, lead_time, lead_time_sd, review_period, se
     if service not in SERVICE_MEASURES:
         raise ValueError(f"service must be one of {', '.join(SERVICE_MEASURES)}; "
                          f"found {service!r}")
-    if distribution not in DISTRIBUTION_CHOICES:
-        raise ValueError(f"distribution must be one of {', '.join(DISTRIBUTION_CHOICES)}; "
+    if distribution not in FAMILY_CHOICES:
+        raise ValueError(f"distribution must be one of {', '.join(FAMILY_CHOICES)}; "
                          f"found {distribution!r}")
     mean_name, variance_name = names
     arguments = {
@@ -284,18 +284,18 @@ def _stock_targets_iv(mean, variance, lead_time, lead_time_sd, review_period, se
 
 def _targets(shape, mean, variance, lead_time, lead_time_sd, review_period, service_level,
              pack_size, moq, minimum, maximum, *, service: ServiceMeasure,
-             distribution: DistributionChoice) -> StockTargets:
+             distribution: FamilyChoice) -> StockTargets:
     """The computation behind `stock_targets`, on validated flat arrays."""
     periods = lead_time + review_period
     protection_mean = periods * mean
     protection_variance = periods * variance + mean * mean * lead_time_sd * lead_time_sd
-    codes = choose_distribution(protection_mean, protection_variance, distribution)
+    codes = choose_family(protection_mean, protection_variance, distribution)
     review_demand = review_period * mean
     if service == "cycle":
-        reorder_point = cycle_service_levels(codes, protection_mean, protection_variance,
+        reorder_point = quantile_levels(codes, protection_mean, protection_variance,
                                              service_level)
     else:
-        reorder_point = fill_rate_levels(codes, protection_mean, protection_variance,
+        reorder_point = shortage_levels(codes, protection_mean, protection_variance,
                                          (1.0 - service_level) * review_demand)
 
     lot = np.maximum(review_demand, moq)
