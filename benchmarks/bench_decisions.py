@@ -7,13 +7,13 @@ the protection interval is L + R = 2 periods; start at the level with nothing in
 every origin t the level of each policy and fill-rate target beta in (0.80, 0.90, 0.95, 0.98)
 is decided with the history before t only:
 
-- ``omnistock``, today's engine path (`OmnistockPolicy`): `models.forecast.DemandForecaster`
-  fitted on the history before t, per-step mean and variance of the L + R steps of the
-  protection interval averaged as ``engine/targets.py`` does, then
-  `models.policy.stock_targets` (``service="fill_rate"``) and its ``reorder_point`` as the
-  base-stock level. The forecaster is refitted every ``k`` origins; in between, the origin uses
-  the steps of the last forecast that cover its own protection interval (nothing is recomputed
-  from history after the refit origin).
+- ``omnistock`` (`OmnistockPolicy`): `models.forecast.DemandForecaster` fitted on the history
+  before t, then `models.policy.targets_from_forecast` (``service="fill_rate"``): the demand
+  distribution over the protection interval calibrated on backtest sums, and the base-stock
+  level that meets the fill rate with the exact shortage per cycle. The forecaster is refitted
+  every ``k`` origins; in between, the origin asks the last fit for the interval that starts
+  that many periods later (``start``; nothing is recomputed from history after the refit
+  origin).
 - ``textbook``: per-period mean m of the last 13 periods, standard deviation s of the last 52
   (fewer where the history is shorter), level (L+1) m + z s sqrt(L+1), z = Phi^-1(beta).
 - ``textbook_loss``: the same m and s, the smallest level y with
@@ -52,11 +52,7 @@ and fill-rate reorder points).
 from __future__ import annotations
 
 import os
-import signal
-import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -66,7 +62,7 @@ import realdata
 from scipy import special, stats
 
 from models.forecast import DemandForecaster
-from models.policy import stock_targets
+from models.policy import targets_from_forecast, targets_from_protection
 from models.policy.replay import replay_base_stock
 
 SERVICE_LEVELS = (0.80, 0.90, 0.95, 0.98)
@@ -87,18 +83,8 @@ shortage) gives mu_P + 8 sigma_P instead of an unbounded level."""
 ABSURD_MULTIPLE = 10.0
 """A level above this multiple of the largest (L+1)-period demand of the series' history (and
 above this many units) marks the series as absurd (issue 14)."""
-NORMAL_MIN_MEAN = 30.0
-POISSON_MAX_DISPERSION = 1.1
-"""`stock_targets`' ``"auto"`` family rule (as of the engine measured): normal where the
-protection mean is at least 30, else negative binomial where variance / mean > 1.1."""
-SEARCH_CEILING = 2.0**50
-"""`stock_targets`' whole-unit search for negative binomial pairs never ends once a level passes
-2**53 (issue 14); pairs whose level would exceed this ceiling are not sent to it: they get this
-level and are counted as ``would_hang``."""
 WORST_SHOWN = 8
 """Series listed in the diagnostics."""
-TARGETS_TIMEOUT = 300
-"""Seconds after which a `stock_targets` call is taken to hang (a safety net; SIGALRM)."""
 
 
 @dataclass(frozen=True)
@@ -317,80 +303,25 @@ def baseline_levels(y_before: np.ndarray, betas=SERVICE_LEVELS, *,
 
 
 # ---------------------------------------------------------------------------------------------
-# omnistock: today's engine path
-
-
-@contextmanager
-def _time_limit(seconds: int, what: str) -> Iterator[None]:
-    """Raise TimeoutError if the block runs longer than ``seconds`` (where SIGALRM exists, in
-    the main thread)."""
-    if not hasattr(signal, "SIGALRM") or threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def expired(signum, frame):
-        raise TimeoutError(f"{what} did not return within {seconds} s")
-
-    previous = signal.signal(signal.SIGALRM, expired)
-    signal.alarm(seconds)
-    try:
-        yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
-
-
-def _negative_binomial_loss(level: float, mean: np.ndarray, variance: np.ndarray) -> np.ndarray:
-    """E[(D - y)+] for D negative binomial with this mean and variance (> mean), at y >= 1."""
-    n, p = mean * mean / (variance - mean), mean / variance
-    mass = np.exp(special.gammaln(n + level) - special.gammaln(n) - special.gammaln(level + 1)
-                  + n * np.log(p) + level * np.log1p(-p))
-    return (mean - level) * (1.0 - special.betainc(n, level, p)) + level * mass / p
-
-
-def would_hang(mean: np.ndarray, variance: np.ndarray, beta: np.ndarray, *,
-               lead_time: int = LEAD_TIME) -> np.ndarray:
-    """Pairs whose fill-rate level `stock_targets` would search beyond `SEARCH_CEILING`.
-
-    Mirrors its ``"auto"`` family rule (`NORMAL_MIN_MEAN`, `POISSON_MAX_DISPERSION`; normal
-    and Poisson levels are bounded): negative binomial pairs whose expected shortage at the
-    ceiling still exceeds the allowed (1 - beta) R m; and pairs with a non-finite variance.
-    Only public names of the engine are used, so the check survives refactoring.
-    """
-    periods = lead_time + REVIEW_PERIOD
-    mu, var = periods * mean, periods * variance
-    hang = ~np.isfinite(var)
-    with np.errstate(all="ignore"):
-        nb = (~hang & (mu > 0) & (mu < NORMAL_MIN_MEAN) & (var > POISSON_MAX_DISPERSION * mu)
-              & (mu * mu / (var - mu) > 0))
-    if nb.any():
-        with np.errstate(all="ignore"):
-            loss = _negative_binomial_loss(SEARCH_CEILING, mu[nb], var[nb])
-        hang[nb] = ~(loss <= (1.0 - beta[nb]) * REVIEW_PERIOD * mean[nb])
-    return hang
+# omnistock: targets straight from the forecast
 
 
 @dataclass
 class OmnistockPolicy:
-    """Today's engine path from history to a base-stock level, one fit per refit origin.
+    """omnistock's path from history to a base-stock level: `models.policy.targets_from_forecast`.
 
     ``fit`` fits `models.forecast.DemandForecaster` (default settings; no festivals, no
     middle-out: the real data sets have no Chinese retail calendar and no sku x channel
-    parents) on the history before the origin and forecasts ``horizon`` steps, with the known
-    promotion flags of those steps as planned promotions (the engine passes its planned
-    promotions the same way). ``levels`` then mirrors ``engine/targets.py``: the per-period
-    mean and variance averaged over the steps of the protection interval (ceil(L + R) steps,
-    here starting ``periods_ahead`` steps into the forecast), and `models.policy.stock_targets`
-    with the same arguments (``lead_time=L``, ``review_period=R``, the service level clipped to
-    [1e-6, 1 - 1e-6], ``service="fill_rate"``, pack size 1, MOQ 0, lead-time sd 0); its
-    ``reorder_point`` is the base-stock level (the engine's (s, S) would order up to
-    ``order_up_to`` = s plus a lot of one period's mean demand, more stock still).
+    parents) on the history before the refit origin, with the known promotion flags of the
+    next ``horizon`` steps as planned promotions (the engine passes its planned promotions the
+    same way). ``levels`` then asks `models.policy.targets_from_forecast` for the fill-rate
+    targets of the protection interval that starts ``periods_ahead`` periods after the refit
+    origin (``start=periods_ahead``: the demand distribution over L + R periods, calibrated on
+    backtest sums that many steps ahead) with L = 1, R = 1, pack size 1 and no MOQ; its
+    ``reorder_point`` is the base-stock level (no lot binds, so it equals ``order_up_to``).
 
-    To swap in ``models.policy.targets_from_forecast`` later, replace ``levels`` (with
-    ``periods_ahead=0``, i.e. a refit at every origin).
-
-    Attributes set by ``fit``: ``ids_`` (series forecast), ``mean_`` and ``variance_``
-    (shape (series, horizon)), ``seconds_`` (fit and predict time).
+    Attributes set by ``fit``: ``forecaster_``, ``ids_`` (series forecast), ``future_``,
+    ``seconds_`` (fit time, and the targets' time is added by ``levels``).
     """
 
     freq: str
@@ -398,57 +329,41 @@ class OmnistockPolicy:
     def fit(self, history: pd.DataFrame, *, horizon: int,
             future: pd.DataFrame | None = None) -> OmnistockPolicy:
         start = time.perf_counter()
-        forecaster = DemandForecaster(freq=self.freq).fit(history)
-        distribution, _ = forecaster.predict_distribution(horizon, future=future)
-        self.ids_ = forecaster.panel_.ids.astype(str)
-        self.mean_ = distribution.mean
-        self.variance_ = distribution.variance
+        self.forecaster_ = DemandForecaster(freq=self.freq).fit(history)
+        self.ids_ = self.forecaster_.panel_.ids.astype(str)
+        self.future_ = future
         self.seconds_ = time.perf_counter() - start
         return self
 
     def protection(self, *, lead_time: int = LEAD_TIME, periods_ahead: int = 0
-                   ) -> tuple[np.ndarray, np.ndarray]:
-        """Sums of the forecast mean and variance over the ceil(L + R) protection steps."""
-        steps = int(np.ceil(lead_time + REVIEW_PERIOD))
-        window = slice(periods_ahead, periods_ahead + steps)
-        if window.stop > self.mean_.shape[1]:
-            raise ValueError(f"the forecast has {self.mean_.shape[1]} steps; "
-                             f"{window.stop} needed")
-        return self.mean_[:, window].sum(axis=1), self.variance_[:, window].sum(axis=1)
+                   ) -> pd.DataFrame:
+        """The protection-interval distributions (`DemandForecaster.predict_protection`)."""
+        return self.forecaster_.predict_protection(lead_time, REVIEW_PERIOD,
+                                                   start=periods_ahead, future=self.future_)
 
     def levels(self, betas=SERVICE_LEVELS, *, lead_time: int = LEAD_TIME,
-               periods_ahead: int = 0) -> tuple[np.ndarray, np.ndarray]:
-        """Base-stock levels, shape (len(betas), series), and the `would_hang` mask (same
-        shape; those pairs get `SEARCH_CEILING`)."""
-        steps = int(np.ceil(lead_time + REVIEW_PERIOD))
-        mean_sum, variance_sum = self.protection(lead_time=lead_time,
-                                                 periods_ahead=periods_ahead)
-        beta = np.clip(np.asarray(betas, dtype=float), 1e-6, 1 - 1e-6)[:, None]
-        mean = np.broadcast_to(mean_sum / steps, (len(betas), len(mean_sum)))
-        variance = np.broadcast_to(variance_sum / steps, mean.shape)
-        beta = np.broadcast_to(beta, mean.shape)
-        hang = would_hang(mean, variance, beta, lead_time=lead_time)
-        out = np.full(mean.shape, SEARCH_CEILING)
-        if (~hang).any():
-            with _time_limit(TARGETS_TIMEOUT, "stock_targets"):
-                result = stock_targets(mean[~hang], variance[~hang], lead_time=lead_time,
-                                       review_period=REVIEW_PERIOD, service_level=beta[~hang],
-                                       service="fill_rate")
-            out[~hang] = result.reorder_point
-        return out, hang
+               periods_ahead: int = 0) -> tuple[np.ndarray, pd.DataFrame]:
+        """Base-stock levels, shape (len(betas), series), and the protection table."""
+        start = time.perf_counter()
+        protection = self.protection(lead_time=lead_time, periods_ahead=periods_ahead)
+        out = np.zeros((len(betas), len(protection)))
+        for b, beta in enumerate(betas):
+            out[b] = targets_from_protection(protection, service_level=float(beta),
+                                             service="fill_rate")["reorder_point"].to_numpy()
+        self.seconds_ += time.perf_counter() - start
+        return out, protection
 
 
 def omnistock_levels(history: pd.DataFrame, freq: str, beta: float,
                      lead_time: int = LEAD_TIME) -> pd.Series:
-    """Today's engine level for the protection interval right after ``history``, per series.
-
-    The one-origin form of `OmnistockPolicy` (fit, then ``levels``), with the signature a
-    future ``models.policy.targets_from_forecast`` path will keep: ``(history before t, freq,
-    beta, lead_time) -> level per unique_id``.
-    """
-    policy = OmnistockPolicy(freq).fit(history, horizon=int(np.ceil(lead_time + REVIEW_PERIOD)))
-    levels, _ = policy.levels((beta,), lead_time=lead_time)
-    return pd.Series(levels[0], index=pd.Index(policy.ids_, name="unique_id"), name="level")
+    """omnistock's level for the protection interval right after ``history``, per series:
+    ``(history before t, freq, beta, lead_time) -> level per unique_id``."""
+    forecaster = DemandForecaster(freq=freq).fit(history)
+    targets = targets_from_forecast(forecaster, lead_time=lead_time, review_period=REVIEW_PERIOD,
+                                    service_level=beta)
+    return pd.Series(targets["reorder_point"].to_numpy(),
+                     index=pd.Index(targets["unique_id"].astype(str), name="unique_id"),
+                     name="level")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -470,7 +385,8 @@ class DecisionLevels:
         (NaN where the series had no history).
     largest_sum : numpy.ndarray, shape (series, N)
         Largest historical (L+1)-period demand of each series before each origin (0 without).
-    would_hang : numpy.ndarray of bool, shape (len(betas), series, N)
+    clamped : numpy.ndarray of bool, shape (series, N)
+        omnistock's protection-interval variance hit its history bound.
     fit_seconds : list of float
     """
 
@@ -479,7 +395,7 @@ class DecisionLevels:
     protection_mean: np.ndarray
     protection_variance: np.ndarray
     largest_sum: np.ndarray
-    would_hang: np.ndarray
+    clamped: np.ndarray
     fit_seconds: list[float]
 
 
@@ -498,7 +414,7 @@ def decide_levels(panel: DemandPanel, settings: DecisionSettings, *, betas=SERVI
         raise ValueError(f"{n} origins need more than {n} periods of data; found {n_total}")
     shape = (len(betas), n_series, n)
     levels = {name: np.zeros(shape) for name in POLICIES}
-    hang = np.zeros(shape, dtype=bool)
+    clamped = np.zeros((n_series, n), dtype=bool)
     protection_mean = np.full((n_series, n), np.nan)
     protection_variance = np.full((n_series, n), np.nan)
     largest_sum = np.zeros((n_series, n))
@@ -522,14 +438,14 @@ def decide_levels(panel: DemandPanel, settings: DecisionSettings, *, betas=SERVI
             fit_seconds.append(policy.seconds_)
             refit_at = t
         ahead = t - refit_at
-        values, hanging = policy.levels(betas, lead_time=lead_time, periods_ahead=ahead)
+        values, protection = policy.levels(betas, lead_time=lead_time, periods_ahead=ahead)
         # a series launched after the refit origin has no forecast yet: level 0
         levels["omnistock"][:, rows, t] = values
-        hang[:, rows, t] = hanging
-        protection_mean[rows, t], protection_variance[rows, t] = policy.protection(
-            lead_time=lead_time, periods_ahead=ahead)
+        protection_mean[rows, t] = protection["mean"].to_numpy()
+        protection_variance[rows, t] = protection["variance"].to_numpy()
+        clamped[rows, t] = protection["clamped"].to_numpy()
     return DecisionLevels(levels, panel.y[:, n_total - n:], protection_mean,
-                          protection_variance, largest_sum, hang, fit_seconds)
+                          protection_variance, largest_sum, clamped, fit_seconds)
 
 
 def _planned_promotions(panel: DemandPanel, column: int, horizon: int) -> pd.DataFrame | None:
@@ -642,7 +558,7 @@ class DecisionResult:
 def diagnose(panel: DemandPanel, decided: DecisionLevels, *, betas=SERVICE_LEVELS) -> dict:
     """Largest protection-interval forecast variance against the largest historical
     (L+1)-period demand squared, series whose variance exceeds their own largest sum squared,
-    absurd and would-hang series, with the worst series ids."""
+    absurd and clamped series, with the worst series ids."""
     n = decided.demand.shape[1]
     dates = panel.dates[-n:]
     variance = np.nan_to_num(decided.protection_variance, nan=-np.inf)
@@ -670,7 +586,7 @@ def diagnose(panel: DemandPanel, decided: DecisionLevels, *, betas=SERVICE_LEVEL
         "level_over_largest": per_series[top],
         "protection_mean": decided.protection_mean[top, worst_origin],
         "protection_variance": decided.protection_variance[top, worst_origin],
-        "would_hang": decided.would_hang[worst_beta, top, worst_origin],
+        "clamped": decided.clamped[top, worst_origin],
     })
     return {
         "max_protection_variance": float(variance[series, origin]),
@@ -686,8 +602,8 @@ def diagnose(panel: DemandPanel, decided: DecisionLevels, *, betas=SERVICE_LEVEL
         "series_level_above_10x_by_beta": {beta: int((ratio[b] > ABSURD_MULTIPLE).any(axis=1)
                                                      .sum()) for b, beta in enumerate(betas)},
         "worst_series": worst,
-        "series_would_hang": int(decided.would_hang.any(axis=(0, 2)).sum()),
-        "would_hang_ids": panel.ids[decided.would_hang.any(axis=(0, 2))][:10].tolist(),
+        "series_clamped": int(decided.clamped.any(axis=1).sum()),
+        "clamped_ids": panel.ids[decided.clamped.any(axis=1)][:10].tolist(),
         "fit_seconds": round(float(np.sum(decided.fit_seconds)), 1),
         "fits": len(decided.fit_seconds),
     }
@@ -743,9 +659,9 @@ def format_result(result: DecisionResult) -> str:
         f"{diagnostics['series_variance_above_largest_sum_squared']}; with a level > "
         f"{ABSURD_MULTIPLE:g}x own largest (L+1)-sum: "
         f"{diagnostics['series_level_above_10x_largest_sum']} "
-        f"(by beta {diagnostics['series_level_above_10x_by_beta']}); whose level search would "
-        f"hang (level set to 2**50): {diagnostics['series_would_hang']} "
-        f"{diagnostics['would_hang_ids']}")
+        f"(by beta {diagnostics['series_level_above_10x_by_beta']}); whose "
+        f"protection-interval variance was capped at its history bound: "
+        f"{diagnostics['series_clamped']} {diagnostics['clamped_ids']}")
     worst = diagnostics["worst_series"]
     lines.append("omnistock's largest levels against the largest (L+1)-period demand of the "
                  "history, at their worst origin and beta (level, sums, mean, variance over "

@@ -38,11 +38,18 @@ class Candidate:
         ``make(season_length)`` returns a statsforecast model instance.
     min_length : callable
         ``min_length(season_length)``: fewest periods of history it needs.
+    run : callable, optional
+        For a global model (one fit over many series), the function that fits and forecasts
+        them all (`models.forecast.global_model.run_global_model`).
     """
 
     name: str
     make: Callable[[int], object]
     min_length: Callable[[int], int]
+    run: Callable[..., object] | None = None
+    """A global model fitted once over all the series it is given:
+    ``run(values, start, cutoff, horizon, season, fallback_window) -> ModelRun`` (``make`` is
+    then unused)."""
 
 
 def _window(m: int) -> int:
@@ -73,6 +80,18 @@ AUTO_ETS = Candidate("AutoETS", lambda m: sf.AutoETS(season_length=m if m <= 24 
 AUTO_THETA = Candidate("AutoTheta", lambda m: sf.AutoTheta(season_length=m),
                        lambda m: 2 * m if m > 1 else 8)
 
+
+
+def _global_lgbm(values, start, cutoff, horizon, season, fallback_window):
+    # imported when first used: mlforecast and LightGBM take seconds to import
+    from models.forecast.global_model import run_global_model
+
+    return run_global_model(values, start, cutoff, horizon, season, fallback_window)
+
+
+GLOBAL_LGBM = Candidate("GlobalLGBM", lambda m: None, lambda m: 4, run=_global_lgbm)
+"""One LightGBM model over all series of a class family (`models.forecast.global_model`)."""
+
 # benchmarks of the backtest report, and the fallback when a model fails
 NAIVE = Candidate("Naive", lambda m: sf.Naive(), lambda m: 1)
 SEASONAL_NAIVE = Candidate("SeasonalNaive", lambda m: sf.SeasonalNaive(season_length=m),
@@ -81,12 +100,14 @@ FALLBACK = WINDOW_AVERAGE
 INACTIVE_MODEL = TSB
 
 _SMOOTH = {
-    "fast": (SES, ETS_LEVEL, SEASONAL_ES, WINDOW_AVERAGE, THETA),
-    "accurate": (SES, ETS_LEVEL, SEASONAL_ES, WINDOW_AVERAGE, THETA, OPTIMIZED_THETA, AUTO_ETS),
+    "fast": (SES, ETS_LEVEL, SEASONAL_ES, WINDOW_AVERAGE, THETA, GLOBAL_LGBM),
+    "accurate": (SES, ETS_LEVEL, SEASONAL_ES, WINDOW_AVERAGE, THETA, OPTIMIZED_THETA, AUTO_ETS,
+                 GLOBAL_LGBM),
 }
 _INTERMITTENT = {
-    "fast": (CROSTON_SBA, TSB, ADIDA, IMAPA, WINDOW_AVERAGE, SEASONAL_ES),
-    "accurate": (CROSTON_SBA, CROSTON_OPTIMIZED, TSB, ADIDA, IMAPA, WINDOW_AVERAGE, SEASONAL_ES),
+    "fast": (CROSTON_SBA, TSB, ADIDA, IMAPA, WINDOW_AVERAGE, SEASONAL_ES, GLOBAL_LGBM),
+    "accurate": (CROSTON_SBA, CROSTON_OPTIMIZED, TSB, ADIDA, IMAPA, WINDOW_AVERAGE, SEASONAL_ES,
+                 GLOBAL_LGBM),
 }
 
 

@@ -15,8 +15,9 @@ borrows its level from series that have history:
 
 The analogue level is then blended with the series' own recent mean by credibility,
 ``(n x own + n0 x analogue) / (n + n0)`` with ``n`` its observed periods and ``n0`` the prior
-weight in periods (4 in `models.forecast.core`), so a new series moves from its analogues to its
-own sales as they come in.
+weight in periods: at most 4 (`models.forecast.core`) and at most `PRIOR_UNITS` units of demand
+(``n0 <= 4 / analogue``, a gamma-Poisson prior), so a new series moves from its analogues to its
+own sales as they come in, at once when its own sales are far from a high-volume analogue.
 """
 
 from __future__ import annotations
@@ -27,6 +28,9 @@ import numpy as np
 import pandas as pd
 
 MIN_PEERS = 3
+PRIOR_UNITS = 4.0
+"""Shape of the gamma prior of a new series' level: the analogue is worth at most this many
+units of observed demand (`credibility_blend`)."""
 
 
 def analogue_levels(level: np.ndarray, mature: np.ndarray, keys: pd.DataFrame | None,
@@ -102,7 +106,16 @@ def _codes(keys: pd.DataFrame, columns: list[str]) -> np.ndarray:
 
 
 def credibility_blend(own_mean: np.ndarray, observed: np.ndarray, analogue: np.ndarray,
-                      prior_periods: float) -> np.ndarray:
-    """Blend a series' own mean with its analogue level by the periods observed."""
+                      prior_periods: float, *, prior_units: float = PRIOR_UNITS) -> np.ndarray:
+    """Blend a series' own mean with its analogue level by the periods observed.
+
+    The analogue weighs ``k = min(prior_periods, prior_units / analogue)`` periods: the
+    posterior mean of Poisson demand under a gamma prior of mean ``analogue`` and shape
+    ``prior_units``, capped at ``prior_periods`` periods. A high-volume analogue thus yields to
+    the series' own sales at once (three weeks selling 0.5 a week say more than a peer median
+    of 400), while a slow one, whose own few periods are mostly noise, keeps its weight.
+    """
     analogue = np.where(np.isnan(analogue), own_mean, analogue)
-    return (observed * own_mean + prior_periods * analogue) / (observed + prior_periods)
+    with np.errstate(divide="ignore"):
+        weight = np.minimum(prior_periods, prior_units / np.maximum(analogue, 0.0))
+    return (observed * own_mean + weight * analogue) / np.maximum(observed + weight, 1e-300)

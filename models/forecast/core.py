@@ -37,7 +37,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from models.distributions import FAMILY_LABELS, count_variance
+from models.distributions import FAMILY_LABELS, choose_family, count_variance, quantile
 from models.forecast.candidates import (
     ENSEMBLE,
     FALLBACK,
@@ -60,12 +60,25 @@ from models.forecast.middle_out import (
     recent_shares,
 )
 from models.forecast.panel import Panel, from_long, season_length
+from models.forecast.protection import ProtectionFit, fit_protection, history_sums
 from models.forecast.runner import ModelRun, run_model, window_average
-from models.forecast.selection import SELECTIONS, choose, rolling_backtest
+from models.forecast.selection import (
+    SELECTIONS,
+    choose,
+    cross_fitted_forecast,
+    rolling_backtest,
+)
 from models.forecast.uplift import Uplifts, deflate, estimate_uplifts, local_baseline
 
 DEFAULT_ANALOGUES = (("category", "channel", "region"), ("category", "channel"), ("category",),
                      ())
+VARIANCE_CAP = 4.0
+"""A step's forecast variance is at most this times max(mean square of the series' history
+since its first sale, step mean^2): a standard deviation at most twice what the history (or
+the forecast) could justify. Capped series are flagged (`StepDistribution.clamped`)."""
+PROTECTION_VARIANCE_CAP = 4.0
+"""The same bound for the demand over a protection interval, against the mean square of the
+series' historical interval sums (`predict_protection`)."""
 SHARE_WINDOW = 26
 """Periods over which middle-out shares are measured."""
 FAILED_SUFFIX = " (fallback: fit failed)"
@@ -179,7 +192,7 @@ class DemandForecaster:
             ``self``, fitted.
         """
         _history_iv(history, self.nonnegative)
-        panel = from_long(history, self.freq)
+        panel = from_long(history, self.freq).from_first_sale()
         derived = self._derived(panel)
         keys = _align_groups(groups, panel.ids)
         uplift_group, n_uplift_groups = _group_codes(keys, self.uplift_by, panel.n_series)
@@ -196,6 +209,9 @@ class DemandForecaster:
                            inactive_periods=derived.inactive_periods)
         observed = panel.y[~np.isnan(panel.y)]
         counts = bool(np.all(observed == np.round(observed)))
+        with np.errstate(all="ignore"):
+            level = np.nan_to_num(np.nanmean(np.abs(baseline), axis=1))
+            square = np.nan_to_num(np.nanmean(panel.y**2, axis=1))
 
         choice = np.full(panel.n_series, "", dtype=object)
         members: dict[str, tuple[str, ...]] = {}
@@ -207,6 +223,7 @@ class DemandForecaster:
         width = (self.n_windows, derived.backtest_horizon)
         backtest_actual = np.full((panel.n_series, *width), np.nan)
         backtest_forecast = np.full((panel.n_series, *width), np.nan)
+        honest_forecast = np.full((panel.n_series, *width), np.nan)
         for family in _FAMILIES_OF_CLASSES:
             rows = np.flatnonzero(np.isin(classes.code, [c.code for c in family]))
             if len(rows) == 0:
@@ -230,13 +247,17 @@ class DemandForecaster:
                 picked = chosen.model == name
                 chosen_forecast[picked] = forecasts[name][picked]
             found = estimate_dispersion(
-                backtest.actual, chosen_forecast, classes.code[rows], counts=counts,
-                low=min(self.quantiles), high=max(self.quantiles), nonnegative=self.nonnegative)
+                backtest.actual, chosen_forecast, classes.code[rows], level=level[rows],
+                counts=counts, low=min(self.quantiles), high=max(self.quantiles),
+                nonnegative=self.nonnegative)
             dispersion[rows] = found.per_series
             step_factor.update(found.step_factor)
             spread.update(found.spread)
             backtest_actual[rows] = backtest.actual
             backtest_forecast[rows] = chosen_forecast
+            honest_forecast[rows] = cross_fitted_forecast(
+                backtest, baseline[rows], classes.code[rows], self.selection,
+                default=options[0].name)
 
         self.panel_ = panel
         self.derived_ = derived
@@ -253,6 +274,11 @@ class DemandForecaster:
         self.failures_ = failures
         self.backtest_actual_ = backtest_actual
         self.backtest_forecast_ = backtest_forecast
+        self.deployed_backtest_ = honest_forecast
+        self.level_ = level
+        self.mean_square_ = square
+        self.protection_fits_: dict[tuple[float, float, int], ProtectionFit] = {}
+        self.baseline_forecast_ = None
         self.parent_ = None
         if self.middle_out:
             self._fit_middle_out(groups)
@@ -272,10 +298,14 @@ class DemandForecaster:
             cut = panel.n_periods - (w + 1) * derived.backtest_horizon
             if cut <= 0:
                 continue
-            share = recent_shares(self.baseline_, codes, len(parents), cut, SHARE_WINDOW)
+            share = recent_shares(self.baseline_, codes, len(parents), cut, SHARE_WINDOW,
+                                  first_sale=panel.start)
             middle[:, w] = parent.backtest_forecast_[order[codes], w] * share[:, None]
         choice = choose_parents(self.backtest_actual_, self.backtest_forecast_, middle, codes,
                                 len(parents), naive_scale(self.baseline_, 2))
+        split = choice.use[codes] & np.isin(self.classes_.code, [c.code for c in _MODELLED])
+        self.deployed_backtest_ = np.where(split[:, None, None] & np.isfinite(middle), middle,
+                                           self.deployed_backtest_)
         self.parent_ = parent
         self.parent_codes_ = codes
         self.parent_order_ = order
@@ -339,14 +369,29 @@ class DemandForecaster:
             raise RuntimeError("call fit() before predict()")
         if not isinstance(horizon, (int, np.integer)) or horizon < 1:
             raise ValueError(f"horizon must be a whole number >= 1; found {horizon!r}")
-        base, model = self.predict_baseline(horizon)
-        if self.parent_ is not None:
-            base, model = self._split_parents(base, model, horizon)
+        base, model = self._baseline(horizon)
         mean = base * self._multiplier(horizon, future)
         if self.nonnegative:
             mean = np.maximum(mean, 0.0)
         variance, family = self._variance(mean)
-        return StepDistribution(mean, variance, family, self.nonnegative), model.astype(str)
+        cap = VARIANCE_CAP * np.maximum(self.mean_square_[:, None], mean**2)
+        clamped = variance > cap
+        variance = np.minimum(variance, cap)
+        return (StepDistribution(mean, variance, family, self.nonnegative, clamped.any(axis=1)),
+                model.astype(str))
+
+    def _baseline(self, horizon: int) -> tuple[np.ndarray, np.ndarray]:
+        """The baseline of ``predict_distribution`` (middle-out splits applied), computed once
+        for the longest horizon asked so far and sliced: every candidate's first steps do not
+        depend on how many steps follow, so a second call (say ``predict_protection`` after
+        ``predict``) does not run the models again."""
+        cached = getattr(self, "baseline_forecast_", None)
+        if cached is None or cached[0].shape[1] < horizon:
+            base, model = self.predict_baseline(horizon)
+            if self.parent_ is not None:
+                base, model = self._split_parents(base, model, horizon)
+            self.baseline_forecast_ = cached = (base, model)
+        return cached[0][:, :horizon].copy(), cached[1].copy()
 
     def predict_baseline(self, horizon: int) -> tuple[np.ndarray, np.ndarray]:
         """Baseline forecast (before promotion and festival multipliers) and model names."""
@@ -372,7 +417,12 @@ class DemandForecaster:
                 needed = alone | in_ensemble[candidate.name]
                 if not needed.any():
                     continue
-                run = self._run(candidate, rows[needed], horizon)
+                if candidate.run is not None:  # a global model learns from every series
+                    whole = self._run(candidate, rows, horizon)
+                    run = ModelRun(whole.mean[needed], whole.fallback[needed],
+                                   whole.failed[needed])
+                else:
+                    run = self._run(candidate, rows[needed], horizon)
                 base[rows[alone]] = run.mean[alone[needed]]
                 short = fallback_mask(run.fallback & ~run.failed, needed)
                 model[rows[alone & short]] = f"{FALLBACK.name} (short history)"
@@ -403,7 +453,7 @@ class DemandForecaster:
         codes = self.parent_codes_
         parent_base, parent_model = self.parent_.predict_baseline(horizon)
         share = recent_shares(self.baseline_, codes, len(self.parent_order_),
-                              self.panel_.n_periods, SHARE_WINDOW)
+                              self.panel_.n_periods, SHARE_WINDOW, first_sale=self.panel_.start)
         row = self.parent_order_[codes]
         split = self.middle_out_choice_.use[codes] & np.isin(
             self.classes_.code, [c.code for c in _MODELLED])
@@ -470,6 +520,153 @@ class DemandForecaster:
         out = pd.DataFrame(frame)
         assert len(out) == n * horizon
         return out
+
+
+    # -- protection interval -------------------------------------------------------------------
+
+    def predict_protection(self, lead_time, review_period=1, *, start: int = 0,
+                           future: pd.DataFrame | None = None) -> pd.DataFrame:
+        """Distribution of each series' demand over its protection interval L + R.
+
+        The mean is the forecast summed over the interval (a fractional last period counts by
+        its fraction); the variance comes from the dispersion of the interval sums in the
+        rolling-origin backtest, calibrated per demand class so that order-up-to levels for
+        fill rates of 80-98% deliver them on the backtest (`models.forecast.protection`), and
+        capped at ``VARIANCE_CAP x max(mean square of the historical interval sums, mean^2)``;
+        new and inactive series take the median dispersion and spread of the modelled series.
+        The family follows `models.distributions.choose_family` (count data: negative
+        binomial when overdispersed; continuous non-negative data: gamma).
+
+        Parameters
+        ----------
+        lead_time : float or pandas.Series
+            L >= 0, periods: one for every series, or a Series indexed by ``unique_id`` with
+            one per series (every series must be present).
+        review_period : float or pandas.Series
+            R > 0, periods, likewise.
+        start : int
+            Periods between the end of the history and the start of the interval (0: the
+            interval starts right after it; k: a decision taken k periods later from this
+            forecast, calibrated on the backtest errors k steps ahead).
+        future : pandas.DataFrame, optional
+            Planned promotions, as in `predict`.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per ``unique_id`` (sorted): ``unique_id``, ``lead_time``,
+            ``review_period``, ``mean``, ``variance``, ``family`` (``normal``, ``poisson``,
+            ``negbin``, ``gamma``), the forecaster's quantile columns (``q10`` ...) of the
+            interval demand, then ``lead_mean``, ``lead_variance``, ``lead_family`` (the
+            demand over L alone, for the exact shortage per cycle), ``largest_sum`` (the
+            largest historical interval sum), ``clamped`` (the variance hit its cap).
+        """
+        if not hasattr(self, "panel_"):
+            raise RuntimeError("call fit() before predict_protection()")
+        panel = self.panel_
+        lead = _per_series(lead_time, "lead_time", panel.ids, low=0.0, low_open=False)
+        review = _per_series(review_period, "review_period", panel.ids, low=0.0, low_open=True)
+        if not isinstance(start, (int, np.integer)) or isinstance(start, bool) or start < 0:
+            raise ValueError(f"start must be a whole number >= 0; found {start!r}")
+        total = lead + review
+        steps = int(np.ceil(total.max() - 1e-9))
+        distribution, _ = self.predict_distribution(start + max(steps, 1), future=future)
+        ahead = distribution.mean[:, start:]
+        mean = (ahead * _weights(total, steps)).sum(axis=1)
+        lead_mean = (ahead * _weights(lead, steps)).sum(axis=1)
+        code = self.classes_.code
+        modelled = np.isin(code, [c.code for c in _MODELLED])
+        variance = np.zeros(panel.n_series)
+        lead_variance = np.zeros(panel.n_series)
+        largest = np.zeros(panel.n_series)
+        square = np.zeros(panel.n_series)
+        lead_square = np.zeros(panel.n_series)
+        pairs = np.unique(np.stack([lead, review], axis=1), axis=0)
+        for lead_value, review_value in pairs:
+            rows = np.flatnonzero((lead == lead_value) & (review == review_value))
+            fit = self._protection_fit(float(lead_value), float(review_value), int(start))
+            dispersion, lead_dispersion = fit.dispersion.copy(), fit.lead_dispersion.copy()
+            k = np.array([fit.spread.get(int(c), np.nan) for c in code])
+            typical = modelled & np.isfinite(k)
+            fill = ~modelled | ~np.isfinite(k)
+            if typical.any():
+                dispersion[fill] = np.median(dispersion[typical])
+                lead_dispersion[fill] = np.median(lead_dispersion[typical])
+                k[fill] = np.median(k[typical])
+            else:
+                dispersion[fill] = lead_dispersion[fill] = 0.5 if self.counts_ else 0.25
+                k[fill] = 1.0
+            variance[rows] = _interval_variance(mean[rows], dispersion[rows] * k[rows] ** 2,
+                                                self.counts_)
+            lead_variance[rows] = _interval_variance(
+                lead_mean[rows], lead_dispersion[rows] * k[rows] ** 2, self.counts_)
+            rows_square, rows_largest = history_sums(panel.y[rows], panel.start[rows],
+                                                     float(lead_value + review_value))
+            square[rows], largest[rows] = rows_square, rows_largest
+            if lead_value > 0:
+                lead_square[rows] = history_sums(panel.y[rows], panel.start[rows],
+                                                 float(lead_value))[0]
+        cap = PROTECTION_VARIANCE_CAP * np.maximum(square, mean**2)
+        lead_cap = PROTECTION_VARIANCE_CAP * np.maximum(lead_square, lead_mean**2)
+        clamped = (variance > cap) | (lead_variance > lead_cap)
+        variance = np.minimum(variance, cap)
+        lead_variance = np.minimum(lead_variance, lead_cap)
+        family = choose_family(mean, variance, counts=self.counts_, nonnegative=self.nonnegative)
+        lead_family = choose_family(lead_mean, lead_variance, counts=self.counts_,
+                                    nonnegative=self.nonnegative)
+        frame = {"unique_id": panel.ids, "lead_time": lead, "review_period": review,
+                 "mean": mean, "variance": variance, "family": FAMILY_LABELS[family]}
+        for q in self.quantiles:
+            frame[quantile_column(q)] = quantile(family, mean, variance, q,
+                                                 nonnegative=self.nonnegative)
+        frame |= {"lead_mean": lead_mean, "lead_variance": lead_variance,
+                  "lead_family": FAMILY_LABELS[lead_family], "largest_sum": largest,
+                  "clamped": clamped}
+        return pd.DataFrame(frame)
+
+    def _protection_fit(self, lead_time: float, review_period: float,
+                        start: int) -> ProtectionFit:
+        """The calibrated dispersion of the interval sums (computed once per (L, R, start))."""
+        key = (lead_time, review_period, start)
+        if key not in self.protection_fits_:
+            self.protection_fits_[key] = fit_protection(
+                self.backtest_actual_, self.deployed_backtest_, self.classes_.code,
+                level=self.level_, lead_time=lead_time, review_period=review_period,
+                counts=self.counts_, nonnegative=self.nonnegative, offset=start)
+        return self.protection_fits_[key]
+
+
+def _weights(length: np.ndarray, steps: int) -> np.ndarray:
+    """Weights of the first ``steps`` forecast steps in each series' interval sum."""
+    return np.clip(length[:, None] - np.arange(steps)[None, :], 0.0, 1.0)
+
+
+def _interval_variance(mean: np.ndarray, dispersion: np.ndarray, counts: bool) -> np.ndarray:
+    return count_variance(mean, dispersion) if counts else dispersion * mean**2
+
+
+def _per_series(value, name: str, ids: np.ndarray, *, low: float, low_open: bool) -> np.ndarray:
+    """A number or a Series indexed by unique_id as one float per series (in ``ids`` order)."""
+    if isinstance(value, pd.Series):
+        missing = pd.Index(ids).difference(value.index)
+        if len(missing):
+            raise ValueError(f"{name} has no value for {len(missing)} series, such as "
+                             f"{missing[0]!r}")
+        if not value.index.is_unique:
+            raise ValueError(f"{name} must have one value per unique_id; found duplicates")
+        array = pd.to_numeric(value, errors="coerce").reindex(ids).to_numpy(dtype=float)
+    elif isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool):
+        array = np.full(len(ids), float(value))
+    else:
+        raise TypeError(f"{name} must be a number or a pandas Series indexed by unique_id; "
+                        f"found {type(value).__name__}")
+    bad = ~np.isfinite(array) | ((array <= low) if low_open else (array < low))
+    if bad.any():
+        first = int(np.argmax(bad))
+        relation = ">" if low_open else ">="
+        raise ValueError(f"{name} must be a finite number {relation} {low:g}; found "
+                         f"{array[first]!r} for series {ids[first]!r}")
+    return array
 
 
 def fallback_mask(fallback: np.ndarray, needed: np.ndarray) -> np.ndarray:

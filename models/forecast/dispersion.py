@@ -3,9 +3,12 @@
 From the chosen model's rolling-origin backtest (outcomes ``y``, forecasts ``f``):
 
 - per series, the method of moments: for count data the negative binomial excess dispersion
-  ``phi = (sum e^2 - sum f) / sum f^2`` (``E e^2 = f + phi f^2``), otherwise the squared
-  coefficient of variation of the error ``c = sum e^2 / sum f^2``; shrunk towards the pooled
-  value of its demand class with the weight of ``SHRINK_POINTS`` backtest points;
+  ``phi = (sum e^2 - sum f) / sum f'^2`` (``E e^2 = f + phi f^2``), otherwise the squared
+  coefficient of variation of the error ``c = sum e^2 / sum f'^2``, where
+  ``f' = max(f, FLOOR_SHARE x level)`` floors each forecast at a share of the series' own mean
+  level (a backtest forecast near zero, as at a launch or after a single sale, would otherwise
+  divide by almost nothing: dispersions of 1e16 were seen on real data); shrunk towards the
+  pooled value of its demand class with the weight of ``SHRINK_POINTS`` backtest points;
 - per class and step ``h``, a growth factor: the pooled dispersion of step ``h`` over the pooled
   dispersion of all steps, made non-decreasing in ``h`` (errors grow with the horizon); steps
   beyond the backtest use the last factor;
@@ -22,6 +25,11 @@ import numpy as np
 from models.forecast.intervals import calibrate_spread
 
 SHRINK_POINTS = 20.0
+"""Credibility of the class pool, in backtest points: a series with n points gets weight
+n / (n + SHRINK_POINTS) on its own estimate."""
+FLOOR_SHARE = 0.5
+"""Backtest forecasts below this share of the series' mean level count at that share in the
+denominator of the dispersion (see the module docstring)."""
 
 
 @dataclass(frozen=True)
@@ -52,15 +60,20 @@ class Dispersion:
         return out
 
 
-def _moments(e2: np.ndarray, f: np.ndarray, axis, counts: bool) -> np.ndarray:
-    squares = np.maximum((f**2).sum(axis=axis), 1e-12)
+def moments(e2: np.ndarray, f: np.ndarray, floor: np.ndarray, axis, counts: bool,
+            weight: np.ndarray | float = 1.0) -> np.ndarray:
+    """Method-of-moments dispersion of squared errors ``e2`` around forecasts ``f`` (zeros
+    where absent), each forecast floored at ``floor`` (zero where absent) in the denominator
+    (module docstring); each point counts by ``weight`` (broadcast)."""
+    squares = np.maximum((weight * np.maximum(f, floor) ** 2).sum(axis=axis), 1e-12)
     if counts:
-        return np.maximum(0.0, (e2.sum(axis=axis) - f.sum(axis=axis)) / squares)
-    return e2.sum(axis=axis) / squares
+        return np.maximum(0.0, ((weight * e2).sum(axis=axis) - (weight * f).sum(axis=axis))
+                          / squares)
+    return (weight * e2).sum(axis=axis) / squares
 
 
 def estimate_dispersion(actual: np.ndarray, forecast: np.ndarray, class_code: np.ndarray, *,
-                        counts: bool, low: float, high: float,
+                        level: np.ndarray, counts: bool, low: float, high: float,
                         nonnegative: bool) -> Dispersion:
     """Estimate per-series dispersion, per-class step growth and spread (module docstring).
 
@@ -69,6 +82,8 @@ def estimate_dispersion(actual: np.ndarray, forecast: np.ndarray, class_code: np
     actual, forecast : numpy.ndarray, shape (n, W, h)
         Backtest outcomes and forecasts (NaN where absent).
     class_code : numpy.ndarray of int, shape (n,)
+    level : numpy.ndarray, shape (n,)
+        Mean level of each series (its mean demand per period since its first sale).
     counts : bool
         Count data (negative binomial) or not (normal).
     low, high : float
@@ -80,17 +95,18 @@ def estimate_dispersion(actual: np.ndarray, forecast: np.ndarray, class_code: np
     f = np.where(ok, forecast, 0.0)
     e2 = np.where(ok, (actual - forecast) ** 2, 0.0)
     points = ok.reshape(n, -1).sum(axis=1)
+    floor = np.where(ok, FLOOR_SHARE * np.asarray(level, float)[:, None, None], 0.0)
     per_series = np.zeros(n)
     step_factor: dict[int, np.ndarray] = {}
     spread: dict[int, float] = {}
     for code in np.unique(class_code):
         rows = class_code == code
-        pooled = float(_moments(e2[rows], f[rows], None, counts))
-        own = _moments(e2[rows].reshape(rows.sum(), -1), f[rows].reshape(rows.sum(), -1), 1,
-                       counts)
+        pooled = float(moments(e2[rows], f[rows], floor[rows], None, counts))
+        own = moments(e2[rows].reshape(rows.sum(), -1), f[rows].reshape(rows.sum(), -1),
+                      floor[rows].reshape(rows.sum(), -1), 1, counts)
         weight = points[rows]
         per_series[rows] = (weight * own + SHRINK_POINTS * pooled) / (weight + SHRINK_POINTS)
-        by_step = _moments(e2[rows], f[rows], (0, 1), counts)
+        by_step = moments(e2[rows], f[rows], floor[rows], (0, 1), counts)
         factor = np.ones(actual.shape[2]) if pooled <= 0 else by_step / pooled
         factor = np.clip(np.maximum.accumulate(np.where(np.isfinite(factor), factor, 1.0)),
                          0.25, 4.0)

@@ -28,7 +28,7 @@ _BY_NAME = {c.name: c for c in (cand.NAIVE, cand.SEASONAL_NAIVE, cand.WINDOW_AVE
                                 cand.ETS_LEVEL, cand.SEASONAL_ES, cand.SEASONAL_WINDOW,
                                 cand.CROSTON_SBA, cand.CROSTON_OPTIMIZED, cand.TSB, cand.ADIDA,
                                 cand.IMAPA, cand.THETA, cand.OPTIMIZED_THETA, cand.AUTO_ETS,
-                                cand.AUTO_THETA)}
+                                cand.AUTO_THETA, cand.GLOBAL_LGBM)}
 BENCHMARK_MODELS = tuple(_BY_NAME)
 """Names usable as benchmarks."""
 

@@ -31,6 +31,11 @@ from models.distributions import (
     quantile,
 )
 
+SPREAD_LIMITS = (0.25, 4.0)
+"""Smallest and largest spread factor ``k`` of the calibration."""
+SPREAD_GRID = 33
+"""Factors tried between the limits (evenly spaced in ``log k``, including k = 1)."""
+
 
 @dataclass(frozen=True)
 class StepDistribution:
@@ -43,12 +48,15 @@ class StepDistribution:
         `Family` codes.
     nonnegative : bool
         Whether normal quantiles and draws are floored at zero.
+    clamped : numpy.ndarray of bool, shape (n,), optional
+        Series whose variance was capped at its bound in some step.
     """
 
     mean: np.ndarray
     variance: np.ndarray
     family: np.ndarray
     nonnegative: bool = True
+    clamped: np.ndarray | None = None
 
     def quantiles(self, probabilities: np.ndarray) -> np.ndarray:
         """Quantiles, shape (n, h, len(probabilities))."""
@@ -87,8 +95,9 @@ def family_for(mean: np.ndarray, phi: np.ndarray, counts: bool) -> np.ndarray:
     `models.distributions.choose_family` is applied at unit mean, variance ``1 + phi``.
     """
     phi = np.broadcast_to(phi, np.shape(mean))
-    return choose_family(np.ones(phi.shape), count_variance(1.0, phi), "negative_binomial",
-                         counts=counts)
+    if not counts:
+        return np.full(phi.shape, Family.NORMAL, dtype=np.int8)
+    return choose_family(np.ones(phi.shape), count_variance(1.0, phi), "negative_binomial")
 
 
 def covered(y: np.ndarray, mean: np.ndarray, variance: np.ndarray, family: np.ndarray,
@@ -133,7 +142,9 @@ def calibrate_spread(y: np.ndarray, mean: np.ndarray, phi: np.ndarray, variance:
     Returns
     -------
     float
-        ``k`` in [0.25, 4]; coverage grows with ``k``, found by bisection on ``log k``.
+        ``k`` in [0.25, 4], on a grid of `SPREAD_GRID` factors evenly spaced in ``log k``:
+        the one whose coverage is nearest the band's (within half a point, the one nearest
+        to 1).
     """
     if len(y) == 0:
         return 1.0
@@ -152,15 +163,11 @@ def calibrate_spread(y: np.ndarray, mean: np.ndarray, phi: np.ndarray, variance:
             fam = family_for(mean, phi, False)
         return covered(y, mean, var, fam, low, high, nonnegative).mean()
 
-    lo, hi = np.log(0.25), np.log(4.0)
-    if coverage(np.exp(hi)) <= target:
-        return 4.0
-    if coverage(np.exp(lo)) >= target:
-        return 0.25
-    for _ in range(12):
-        mid = (lo + hi) / 2
-        if coverage(np.exp(mid)) < target:
-            lo = mid
-        else:
-            hi = mid
-    return float(np.exp(hi))
+    grid = np.exp(np.linspace(np.log(SPREAD_LIMITS[0]), np.log(SPREAD_LIMITS[1]), SPREAD_GRID))
+    miss = np.array([abs(coverage(k) - target) for k in grid])
+    # discrete bands make coverage a step function of k, not always monotone (an intermittent
+    # series' upper quantile can fall to 0 as its spread grows): of the factors whose coverage
+    # is within half a point of the best, take the one nearest to 1, so that the choice does
+    # not jump between the limits from one fit to the next
+    near = miss <= miss.min() + 0.005
+    return float(grid[near][np.argmin(np.abs(np.log(grid[near])))])

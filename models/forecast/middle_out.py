@@ -74,10 +74,21 @@ def parent_history(panel: Panel, codes: np.ndarray, parent_ids: np.ndarray) -> p
 
 
 def recent_shares(values: np.ndarray, codes: np.ndarray, n_parents: int, cutoff: int,
-                  window: int) -> np.ndarray:
-    """Each child's share of its parent over the ``window`` periods before ``cutoff``."""
+                  window: int, *, first_sale: np.ndarray | None = None) -> np.ndarray:
+    """Each child's share of its parent over the ``window`` periods before ``cutoff``.
+
+    A child's share is its rate (demand per period) over the periods of the window since its
+    first sale, over the sum of its siblings' rates: a child launched inside the window is not
+    dragged down by the periods before it sold (a launch selling 90 a week for six weeks is not
+    a 21-a-week child of a 26-week window). Without ``first_sale`` every child counts the whole
+    window.
+    """
     lo = max(0, cutoff - window)
-    child = np.nansum(values[:, lo:cutoff], axis=1)
+    begin = np.full(len(values), lo) if first_sale is None else np.clip(first_sale, lo, cutoff)
+    active = cutoff - begin
+    inside = np.arange(values.shape[1])[None, :] >= begin[:, None]
+    total = np.nansum(np.where(inside, values, 0.0)[:, lo:cutoff], axis=1)
+    child = np.where(active > 0, total / np.maximum(active, 1), 0.0)
     parent = np.bincount(codes, weights=child, minlength=n_parents)
     children = np.bincount(codes, minlength=n_parents)
     equal = 1.0 / np.maximum(children, 1)

@@ -82,6 +82,20 @@ class Panel:
         positions = self.end[:, None] + 1 + np.arange(horizon)[None, :]
         return extended.to_numpy()[positions]
 
+    def from_first_sale(self) -> Panel:
+        """The panel with each series starting at its first non-zero value.
+
+        Leading zeros are periods before a launch (an export that lists an item before it
+        sells): counting them would drag a new series' level, shares and classification down to
+        a pre-launch average. A series that never sold keeps its start.
+        """
+        sold = np.nan_to_num(self.y) != 0
+        first = np.where(sold.any(axis=1), sold.argmax(axis=1), self.start)
+        start = np.maximum(self.start, first)
+        y = self.y.copy()
+        y[np.arange(self.n_periods)[None, :] < start[:, None]] = np.nan
+        return Panel(self.ids, y, start, self.promo, self.grid, self.end, self.freq)
+
     def take(self, rows: np.ndarray) -> Panel:
         """The panel of the given rows (same grid)."""
         return Panel(self.ids[rows], self.y[rows], self.start[rows], self.promo[rows], self.grid,

@@ -65,6 +65,8 @@ def run_model(candidate: Candidate, values: np.ndarray, start: np.ndarray, cutof
     fallback_window : int
         Periods averaged by the fallback forecast.
     """
+    if candidate.run is not None:  # a global model: one fit over all rows
+        return candidate.run(values, start, cutoff, horizon, season, fallback_window)
     n = len(values)
     fallback_mean = window_average(values, start, cutoff, fallback_window)
     mean = np.repeat(fallback_mean[:, None], horizon, axis=1)

@@ -167,3 +167,38 @@ def choose(backtest: Backtest, history: np.ndarray, group: np.ndarray, selection
             mine = np.isfinite(full).all(axis=1)
             model[rows[mine]] = options[np.argmin(full[mine], axis=1)]
     return Choice(model.astype(str), members, table, ensemble)
+
+
+def cross_fitted_forecast(backtest: Backtest, history: np.ndarray, group: np.ndarray,
+                          selection: Selection, default: str) -> np.ndarray:
+    """The backtest forecast of the model each window would have got without being seen.
+
+    For every window ``w``, the choice is made (`choose`) on the other windows only, and the
+    forecast of that choice on window ``w`` is kept: errors free of the winner's curse (the
+    chosen model looks better on the windows that chose it than it will on new data), for
+    calibrating the spread of decisions. With one window, the ordinary choice is used.
+
+    Returns
+    -------
+    numpy.ndarray, shape (n, W, h)
+    """
+    n, n_windows, _ = backtest.actual.shape
+    out = np.full(backtest.actual.shape, np.nan)
+    for w in range(n_windows):
+        others = [v for v in range(n_windows) if v != w] or [w]
+        part = Backtest(backtest.actual[:, others],
+                        {name: f[:, others] for name, f in backtest.forecasts.items()},
+                        backtest.failed)
+        chosen = choose(part, history, group, selection, default)
+        for name in np.unique(chosen.model):
+            rows = chosen.model == name
+            if name == ENSEMBLE:
+                g_rows = np.flatnonzero(rows)
+                for g in np.unique(group[g_rows]):
+                    members = chosen.members[int(g)]
+                    pick = g_rows[group[g_rows] == g]
+                    out[pick, w] = np.mean([backtest.forecasts[m][pick, w] for m in members],
+                                           axis=0)
+            else:
+                out[rows, w] = backtest.forecasts[name][rows, w]
+    return out

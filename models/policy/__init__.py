@@ -8,6 +8,8 @@ returns frozen result dataclasses; it never imports `engine`.
   (Federgruen and Zheng, 1992), `eoq`.
 - Vectorised targets for millions of SKU x location pairs: `stock_targets`, `echelon_targets`
   (`models.policy.targets`, with the demand distributions of `models.distributions`).
+- Targets straight from a forecast, calibrated on backtests of the protection-interval demand:
+  `targets_from_forecast`, `targets_from_protection` (`models.policy.from_forecast`).
 
 Conventions (DESIGN.md): quantities in units, time in periods; lead time L means an order
 placed at the start of period t arrives at the start of period t+L; holding and shortage costs
@@ -16,6 +18,7 @@ are charged on end-of-period on-hand stock and backorders; unmet demand is backo
 
 from models.distributions import Family, FamilyChoice
 from models.policy.eoq import EOQResult, eoq
+from models.policy.from_forecast import targets_from_forecast, targets_from_protection
 from models.policy.newsvendor import NewsvendorResult, newsvendor
 from models.policy.rq import RQResult, optimal_rQ
 from models.policy.ss import SSResult, optimal_sS
@@ -40,4 +43,6 @@ __all__ = [
     "optimal_rQ",
     "optimal_sS",
     "stock_targets",
+    "targets_from_forecast",
+    "targets_from_protection",
 ]

@@ -26,8 +26,8 @@ from models.distributions import (
     WHOLE_UNIT_SLACK,
     FamilyChoice,
     choose_family,
+    loss_levels,
     quantile_levels,
-    shortage_levels,
 )
 from models.policy._checks import check_range, numeric_array
 
@@ -94,12 +94,14 @@ def stock_targets(mean, variance, *, lead_time, lead_time_sd=0.0, review_period=
         mu      = (E[L] + R) m,
         sigma^2 = (E[L] + R) var(d) + m^2 var(L).
 
-    **Distribution.** ``distribution="auto"`` chooses per pair: normal when mu >= 30 (high
-    volume; `models.distributions.NORMAL_MIN_MEAN`); otherwise Poisson when
-    sigma^2 / mu <= 1.1 (`models.distributions.POISSON_MAX_DISPERSION`), else the negative
-    binomial with mean mu and variance sigma^2. ``"normal"``, ``"poisson"`` or
-    ``"negative_binomial"`` force one model for every pair (a forced negative binomial falls
-    back to Poisson where sigma^2 <= mu; a forced Poisson uses mu only).
+    **Distribution.** ``distribution="auto"`` chooses per pair by dispersion, treating demand
+    as whole units (`models.distributions.choose_family`): the negative binomial with mean mu
+    and variance sigma^2 when sigma^2 / mu > 1.1
+    (`models.distributions.POISSON_MAX_DISPERSION`), whatever the volume; otherwise Poisson,
+    or normal when mu >= 30 (`models.distributions.NORMAL_MIN_MEAN`). ``"normal"``,
+    ``"poisson"``, ``"negative_binomial"`` or ``"gamma"`` force one model for every pair (a
+    forced negative binomial falls back to Poisson where sigma^2 <= mu; a forced Poisson uses
+    mu only; a forced gamma is continuous: its levels are rounded up to whole units).
 
     **Reorder point s.** For a cycle service level alpha, the alpha-quantile of the
     protection-interval demand: the smallest whole s >= 0 with P(D <= s) >= alpha. For a fill
@@ -133,7 +135,7 @@ def stock_targets(mean, variance, *, lead_time, lead_time_sd=0.0, review_period=
         Target alpha (cycle) or beta (fill rate), 0 < value < 1.
     service : {"cycle", "fill_rate"}, default "cycle"
         Which service measure ``service_level`` is.
-    distribution : {"auto", "normal", "poisson", "negative_binomial"}, default "auto"
+    distribution : {"auto", "normal", "poisson", "negative_binomial", "gamma"}, default "auto"
         Demand model per pair (see above).
     pack_size : array_like, default 1
         Units per pack, whole number >= 1: lots are whole packs.
@@ -169,8 +171,8 @@ def stock_targets(mean, variance, *, lead_time, lead_time_sd=0.0, review_period=
     >>> result = stock_targets([40.0, 2.0], [90.0, 5.0], lead_time=2, service_level=0.95)
     >>> result.reorder_point, result.order_up_to
     (array([148.,  13.]), array([188.,  15.]))
-    >>> result.distribution  # normal (mean 120 over 3 periods), negative binomial (mean 6)
-    array([0, 2], dtype=int8)
+    >>> result.distribution  # both overdispersed (variance / mean 2.25 and 2.5): negative binomial
+    array([2, 2], dtype=int8)
     """
     inputs = _stock_targets_iv(mean, variance, lead_time, lead_time_sd, review_period,
                                service_level, service, distribution, pack_size, moq, minimum,
@@ -295,7 +297,7 @@ def _targets(shape, mean, variance, lead_time, lead_time_sd, review_period, serv
         reorder_point = quantile_levels(codes, protection_mean, protection_variance,
                                              service_level)
     else:
-        reorder_point = shortage_levels(codes, protection_mean, protection_variance,
+        reorder_point = loss_levels(codes, protection_mean, protection_variance,
                                          (1.0 - service_level) * review_demand)
 
     lot = np.maximum(review_demand, moq)

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from models.distributions import choose_family, quantile, survival
+from models.distributions import Family, choose_family, quantile, survival
 
 SURVIVAL_GRID = np.array([0.02, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.98, 0.995])
 """Probabilities whose quantiles of D bound the curve's segments."""
@@ -55,7 +55,8 @@ def value_curves(mean: np.ndarray, variance: np.ndarray, margin: np.ndarray, *,
     mean = np.maximum(mean, 0.0)[:, None]
     variance = np.maximum(variance, _MIN_VARIANCE)[:, None]
     count = np.broadcast_to(np.asarray(counts, dtype=bool), (n,))[:, None]
-    codes = choose_family(mean, variance, "negative_binomial", counts=count)
+    codes = np.where(count, choose_family(mean, variance, "negative_binomial"),
+                     np.int8(Family.NORMAL)).astype(np.int8)
     points = np.zeros((n, len(SURVIVAL_GRID) + 1))
     points[:, 1:] = quantile(codes, mean, variance, SURVIVAL_GRID[None, :])
     points = np.maximum.accumulate(points, axis=1)
