@@ -41,6 +41,7 @@ from engine.plan import PlanConfig
 from engine.simulate import SimulationConfig
 from engine.targets import TargetConfig
 from engine.yamlfile import Located, YamlFileError, YamlProblem, read_yaml
+from models.checks import whole
 from models.forecast import PROFILES
 
 SOLVERS = ("highs", "pulp")
@@ -143,9 +144,10 @@ def config_from_mapping(values, *, file: str, located: Located | None = None) ->
 
 
 def _whole(value, smallest: int):
-    if isinstance(value, bool) or not isinstance(value, int) or value < smallest:
+    try:
+        return None, whole(value, "value", minimum=smallest)
+    except (TypeError, ValueError):
         return f"expected a whole number >= {smallest}, found {value!r}", None
-    return None, value
 
 
 def _check(key: str, value):
