@@ -39,6 +39,7 @@ from engine.forecasting import ForecastConfig, add_forecast, backtest_report, fo
 from engine.inputs import load_inputs, write_inputs
 from engine.nightly import InputSource
 from engine.nightly import run as run_pipeline
+from engine.outputs import MANIFEST
 from engine.reports import write_parquet_atomic, write_report_tables
 from engine.runlog import RunLog
 from engine.scenario import load_scenario, run_scenarios
@@ -309,7 +310,7 @@ def _run(args, out: Console, err: Console) -> int:
     out.print(f"run {outcome.status}: {outcome.directory} ({timings})", markup=False)
     if outcome.status == "fallbacks":
         counts = ", ".join(f"{k}: {len(v)}" for k, v in outcome.fallbacks.items() if v)
-        out.print(f"fallbacks: {counts} (listed in {outcome.directory / 'manifest.json'})",
+        out.print(f"fallbacks: {counts} (listed in {outcome.directory / MANIFEST})",
                   markup=False)
         return ExitCode.FALLBACKS
     return ExitCode.OK

@@ -36,6 +36,19 @@ from engine.dataset import to_tables
 from engine.demo import demo_inputs
 from engine.forecasting import forecast_table
 from engine.inputs import load_inputs
+from engine.outputs import (
+    ALLOCATION,
+    FORECAST,
+    KPIS,
+    MANIFEST,
+    NETWORK,
+    NETWORK_TABLES,
+    PLAN,
+    REPORT,
+    RUN_TABLES,
+    TARGETS,
+    OutputTable,
+)
 from engine.partitions import LocalExecutor, combine_additions, make_partitions, take_partition
 from engine.plan import add_plan, allocation_table, build_problem, plan_table
 from engine.report import render_report
@@ -45,11 +58,6 @@ from engine.tables import replace_directory
 from engine.targets import add_targets, targets_table
 from engine.tasks import PartitionInput, forecast_partition, plan_partition, simulate_partition
 
-MANIFEST = "manifest.json"
-NETWORK = "network"
-"""Sub-directory with the network as planned (every input table but the sales history), for
-`engine.orders.Plan.load` and audits."""
-REPORT = "report.html"
 PACKAGES = ("omnistock", "numpy", "scipy", "pandas", "pyarrow", "xarray", "statsforecast",
             "numba", "highspy", "pulp")
 
@@ -201,14 +209,14 @@ STAGES = (
 )
 """The stages after loading, in order."""
 
-OUTPUTS: dict[str, Callable[[xr.Dataset], pd.DataFrame]] = {
-    "forecast": forecast_table,
-    "targets": targets_table,
-    "plan": plan_table,
-    "allocation": allocation_table,
-    "kpis": kpi_table,
+WRITERS: dict[OutputTable, Callable[[xr.Dataset], pd.DataFrame]] = {
+    FORECAST: forecast_table,
+    TARGETS: targets_table,
+    PLAN: plan_table,
+    ALLOCATION: allocation_table,
+    KPIS: kpi_table,
 }
-"""Data files of the run directory (``NAME.parquet``)."""
+"""The function making each data file of the run directory (`engine.outputs.RUN_TABLES`)."""
 
 
 @dataclass(frozen=True)
@@ -314,11 +322,11 @@ def run(source: InputSource, config: RunConfig, output: str | os.PathLike, *,
         shutil.rmtree(final)
     final.mkdir()
     rows = {}
-    for name, table_of in OUTPUTS.items():
-        if all(var in ds for var in _needs(name)):
-            table = table_of(ds)
-            table.to_parquet(final / f"{name}.parquet", index=False)
-            rows[name] = len(table)
+    for table, variable in RUN_TABLES.items():
+        if variable in ds:
+            frame = WRITERS[table](ds)
+            frame.to_parquet(final / table.file, index=False)
+            rows[table.name] = len(frame)
     write_network(ds, final / NETWORK)
     seconds["outputs"] = time.perf_counter() - tic
     status = "fallbacks" if any(context.fallbacks.values()) else "ok"
@@ -355,14 +363,8 @@ def write_network(ds: xr.Dataset, directory: Path) -> None:
     """The network as the run planned it: the contract tables but sales, in Parquet."""
     directory.mkdir()
     for name, table in to_tables(ds).items():
-        if name != "sales":
+        if name in NETWORK_TABLES:
             table.to_parquet(directory / f"{name}.parquet", index=False)
-
-
-def _needs(output: str) -> tuple[str, ...]:
-    return {"forecast": ("forecast_mean",), "targets": ("target_order_up_to",),
-            "plan": ("move_quantity",), "allocation": ("allocation_units",),
-            "kpis": ("kpi_fill_rate",)}.get(output, ())
 
 
 def _finished_stages(checkpoints: Path, names: list[str]) -> list[str]:

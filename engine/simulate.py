@@ -35,6 +35,7 @@ from scipy import stats
 
 from engine.calendar import periods_per_year
 from engine.network import index_of, location_priority, replenishment_lane, series_index
+from engine.outputs import KPIS
 from engine.plan import MARGIN_FLOOR, channel_prices
 from engine.simulation import NetworkArrays, simulate_network
 from models.distributions import Family, family_codes
@@ -229,8 +230,8 @@ def add_simulation(ds: xr.Dataset, config: SimulationConfig = SimulationConfig()
 
 
 def kpi_table(ds: xr.Dataset) -> pd.DataFrame:
-    """Rows of ``kpis.parquet`` (module docstring): one per stream, per sku x location, and the
-    roll-ups by channel, region, channel x region and in total.
+    """Rows of ``kpis.parquet`` (`engine.outputs.KPIS`, module docstring): one per stream, per
+    sku x location, and the roll-ups by channel, region, channel x region and in total.
 
     Columns: level, sku, channel, region, location, demand, fill_rate (with q10, q90),
     cycle_service_level (with q10, q90), lost_sales (with q10, q90), backorders, avg_on_hand
@@ -278,7 +279,7 @@ def kpi_table(ds: xr.Dataset) -> pd.DataFrame:
             frame["avg_on_hand"] = total_stock
             frame["holding_cost"] = ds["kpi_holding_cost"].values.sum()
             frame["turns"] = frame["demand"] / periods * per_year / max(total_stock, 1e-12)
-    return pd.concat([streams, locations, *rollups], ignore_index=True)
+    return KPIS.conform(pd.concat([streams, locations, *rollups], ignore_index=True))
 
 
 def _rollup(ds: xr.Dataset, keys: tuple[str, ...], level: str) -> pd.DataFrame:

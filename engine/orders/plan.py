@@ -28,13 +28,11 @@ from engine.orders.sourcing import (
     lines_iv,
     stock_iv,
 )
+from engine.outputs import TARGETS
 
 SOURCE_COLUMNS = ("line", "sku", "channel", "region", "location", "quantity", "from_allocation",
                   "lead_time", "cost_per_unit", "cost", "status", "reason")
 """Columns of the DataFrame `Plan.source` returns."""
-
-TARGET_COLUMNS = ("sku", "location", "safety_stock", "reorder_point", "order_up_to",
-                  "service_level", "policy")
 
 
 @dataclass(frozen=True)
@@ -311,7 +309,7 @@ class Plan:
             keep = keep[columns["location"][keep] == data.locations.code(location)]
         frame = {"sku": np.full(len(keep), data.skus.labels[k], dtype=object),
                  "location": data.locations.labels[columns["location"][keep]]}
-        frame |= {name: columns[name][keep] for name in TARGET_COLUMNS[2:]}
+        frame |= {name: columns[name][keep] for name in TARGETS.names()[2:]}
         return pd.DataFrame(frame)
 
     def moves(self, sku: str | None = None, location: str | None = None) -> pd.DataFrame:

@@ -23,6 +23,7 @@ import xarray as xr
 
 from engine.config import RunConfig
 from engine.nightly import STAGES, InputSource, RunContext, RunOutcome, Stage, run
+from engine.outputs import MANIFEST
 from engine.runlog import RunLog
 from engine.scenario.changes import adjust_forecast, apply_changes
 from engine.scenario.compare import write_comparison
@@ -51,7 +52,7 @@ def source_of(scenario: Scenario, demo_skus: int | None = None) -> InputSource:
                            demo_seed=int(settings.get("seed", 0)), demo_freq=freq)
     if kind == "input":
         return InputSource(path=_relative(scenario, settings))
-    manifest_file = _relative(scenario, settings) / "manifest.json"
+    manifest_file = _relative(scenario, settings) / MANIFEST
     if not manifest_file.exists():
         raise YamlFileError([YamlProblem(scenario.file, None, "base.run",
                                          f"a run directory with a manifest, found {settings!r}")])
