@@ -15,6 +15,7 @@ status ``fallbacks`` (exit code 3) rather than failing the night.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -194,9 +195,10 @@ def _plan_stage(ds: xr.Dataset, context: RunContext) -> xr.Dataset:
 
 def _simulate_stage(ds: xr.Dataset, context: RunContext) -> xr.Dataset:
     parts = [take_partition(ds, p) for p in _partitions(ds, context)]
+    config = dataclasses.replace(context.config.simulation(),
+                                 execution=context.executor.simulation_execution)
     with context.log.progress("simulate", len(parts), "partitions") as advance:
-        results = context.executor.map(simulate_partition, parts, context.config.simulation(),
-                                       on_done=advance)
+        results = context.executor.map(simulate_partition, parts, config, on_done=advance)
     added = combine_additions(results)
     return ds.assign(added.data_vars)
 
@@ -263,7 +265,9 @@ def run(source: InputSource, config: RunConfig, output: str | os.PathLike, *,
         manifest.
     executor : optional
         Where partition work runs: `engine.partitions.LocalExecutor` (default, this process)
-        or `engine.distributed.DaskExecutor`. The outputs do not depend on it.
+        or `engine.distributed.DaskExecutor` (its ``map``, ``workers`` and
+        ``simulation_execution``, which the simulate tasks get in their settings). The outputs
+        do not depend on it.
 
     Returns
     -------

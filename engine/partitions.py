@@ -21,6 +21,8 @@ from dataclasses import dataclass
 import numpy as np
 import xarray as xr
 
+from engine.simulation.network import DEFAULT_EXECUTION, Execution
+
 ROW_KEYS = {"shipment": "shipment_sku", "receipt": "receipt_sku", "move": "move_sku",
             "slow_mover": "slow_sku"}
 """Row dimensions of the dataset and the variable naming each row's SKU."""
@@ -80,6 +82,9 @@ class LocalExecutor:
     """Runs partition work in this process, in order."""
 
     workers = 1
+    simulation_execution: Execution = DEFAULT_EXECUTION
+    """How simulation tasks spread their SKUs over the cores here: numba's threads
+    (`engine.simulation.network.DEFAULT_EXECUTION`)."""
 
     def map(self, function: Callable, items: Iterable, *args,
             on_done: Callable[[], None] | None = None) -> list:

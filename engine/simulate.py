@@ -38,6 +38,7 @@ from engine.network import index_of, location_priority, replenishment_lane, seri
 from engine.outputs import KPIS
 from engine.plan import MARGIN_FLOOR, channel_prices
 from engine.simulation import NetworkArrays, simulate_network
+from engine.simulation.network import DEFAULT_EXECUTION, Execution
 from models.distributions import Family, family_codes
 
 BACKORDER_COST_RATE = 0.1
@@ -46,13 +47,31 @@ QUANTILES = (0.1, 0.9)
 
 @dataclass(frozen=True)
 class SimulationConfig:
-    """Settings of the simulate stage."""
+    """Settings of the simulate stage.
+
+    Attributes
+    ----------
+    samples : int
+        Monte Carlo sample paths per SKU.
+    seed : int
+        Seed of every SKU's randomness (`engine.simulation.network`, *Seeding*).
+    rationing : {"priority", "fair_share"}
+        How a short source splits its stock.
+    supplier_lead_time_days, supplier_lead_time_sd_days : float
+        Mean and standard deviation of a DC's replenishment lead time from its suppliers, days.
+    execution : {"serial", "prange", "threads"}
+        How `engine.simulation.simulate_network` spreads the SKUs over the cores; results are
+        identical either way. Not a run setting: the nightly run takes it from where its
+        partition work runs (``executor.simulation_execution``: "serial" on Dask workers, which
+        already run one task per core).
+    """
 
     samples: int = 200
     seed: int = 0
     rationing: str = "priority"
     supplier_lead_time_days: float = 28.0
     supplier_lead_time_sd_days: float = 7.0
+    execution: Execution = DEFAULT_EXECUTION
 
 
 def sku_keys(skus: np.ndarray) -> np.ndarray:
@@ -191,7 +210,8 @@ def add_simulation(ds: xr.Dataset, config: SimulationConfig = SimulationConfig()
     mean, variance, family = demand_parameters(ds)
     result = simulate_network(arrays, samples=config.samples, periods=ds.sizes["step"],
                               seed=config.seed, demand_mean=mean, demand_variance=variance,
-                              demand_family=family, rationing=config.rationing)
+                              demand_family=family, rationing=config.rationing,
+                              execution=config.execution)
     summary = result.summary(QUANTILES)
     stream_kpi = list(summary.stream_kpis)
     location_kpi = list(summary.location_kpis)

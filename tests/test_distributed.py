@@ -118,3 +118,21 @@ def test_a_worker_killed_mid_run_and_the_run_still_completes(tmp_path):
         killer.join()
     assert killed
     assert _data(target) == _data(reference)
+
+
+def test_simulate_tasks_run_as_their_executor_says(tmp_path):
+    """The execution of the simulation travels in the task settings, from the executor."""
+    from engine.simulate import SimulationConfig
+
+    class Recording(LocalExecutor):
+        simulation_execution = "serial"
+        settings: list = []
+
+        def map(self, function, items, *args, on_done=None):
+            self.settings.extend(args)
+            return super().map(function, items, *args, on_done=on_done)
+
+    run(InputSource(demo_skus=50), RunConfig(horizon=4, samples=20), tmp_path / "run",
+        log=_quiet(), executor=Recording())
+    simulations = [s for s in Recording.settings if isinstance(s, SimulationConfig)]
+    assert [s.execution for s in simulations] == ["serial"]

@@ -25,7 +25,6 @@ in the batch, their order, the chunking or the number of threads.
 
 from __future__ import annotations
 
-import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Literal, get_args
@@ -67,14 +66,11 @@ Execution = Literal["serial", "prange", "threads"]
 """
 
 DEFAULT_EXECUTION: Execution = "threads"
-"""The `Execution` of `simulate_network` unless told otherwise (or overridden by the environment
-variable `EXECUTION_VARIABLE`, e.g. "serial" on a Dask worker that already runs one task per
-core).
+"""The `Execution` of `simulate_network` unless told otherwise (a caller that already runs one
+task per core, such as a Dask worker, asks for "serial": `engine.simulate.SimulationConfig`).
 
 Chosen from benchmarks/bench_simulation_network.py on the two-core development machine: see
 `simulate_network`, *Notes*, for the figures and their caveat."""
-
-EXECUTION_VARIABLE = "OMNISTOCK_SIMULATION_EXECUTION"
 
 DEFAULT_CHUNK_SKUS = 128
 
@@ -417,7 +413,7 @@ def simulate_network(arrays: NetworkArrays, *, samples: int, periods: int, seed:
                      demand: np.ndarray | None = None, demand_mean: np.ndarray | None = None,
                      demand_variance: np.ndarray | None = None,
                      demand_family: np.ndarray | None = None,
-                     rationing: Rationing = "priority", execution: Execution | None = None,
+                     rationing: Rationing = "priority", execution: Execution = DEFAULT_EXECUTION,
                      chunk_skus: int | None = None,
                      record_trajectory: bool = False) -> NetworkSimulation:
     """Simulate every SKU of ``arrays`` on its network, ``samples`` times over ``periods``.
@@ -451,9 +447,9 @@ def simulate_network(arrays: NetworkArrays, *, samples: int, periods: int, seed:
         binomial (which needs variance > mean in every period with mean > 0).
     rationing : {"priority", "fair_share"}, default "priority"
         How a source short of stock splits it among its requesters.
-    execution : {"serial", "prange", "threads"} or None, default None
-        How the SKUs are spread over the cores (`Execution`); None: `DEFAULT_EXECUTION`.
-        Results are identical either way.
+    execution : {"serial", "prange", "threads"}, default `DEFAULT_EXECUTION`
+        How the SKUs are spread over the cores (`Execution`). Results are identical either
+        way.
     chunk_skus : int or None, default None
         SKUs per chunk (`DEFAULT_CHUNK_SKUS` if None): the unit of work of a thread and of the
         demand drawn at once; results do not depend on it.
@@ -782,12 +778,8 @@ def _simulate_network_iv(arrays, samples, periods, seed, demand, demand_mean, de
     if rationing not in _RATIONING_CODES:
         raise ValueError(f"rationing must be one of {', '.join(map(repr, get_args(Rationing)))};"
                          f" found {rationing!r}")
-    name = "execution"
-    if execution is None:
-        execution = os.environ.get(EXECUTION_VARIABLE) or DEFAULT_EXECUTION
-        name = f"execution (from the environment variable {EXECUTION_VARIABLE})"
     if execution not in get_args(Execution):
-        raise ValueError(f"{name} must be one of {', '.join(map(repr, get_args(Execution)))}; "
+        raise ValueError(f"execution must be one of {', '.join(map(repr, get_args(Execution)))}; "
                          f"found {execution!r}")
     flag(record_trajectory, "record_trajectory")
     chunk_skus = (DEFAULT_CHUNK_SKUS if chunk_skus is None
