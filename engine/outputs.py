@@ -18,7 +18,7 @@ network/NAME.parquet   `NETWORK`: the input contract's tables as planned (all bu
 The writer (each stage's ``*_table`` function conforms its frame with `OutputTable.conform`;
 the nightly run writes `RUN_TABLES`), the order API's reader (`engine.orders.rundir`) and the
 scenario comparison (`engine.scenario.compare`) take file names, columns and row kinds from
-here. It imports only the input contract (`engine.contract`) besides the standard library:
+here. It imports only the input contract (`engine.inputs.contract`) besides the standard library:
 `engine.orders` imports it when an order system starts.
 
 Adding a table (a backtest's ``summary.parquet``, say) is one more `OutputTable` here, listed in
@@ -33,7 +33,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-from engine.contract import TABLES as INPUT_TABLES
+from engine.inputs.contract import TABLES as INPUT_TABLES
 
 Dtype = Literal["str", "float64", "datetime64[ns]"]
 """Column types: text (pandas ``object``, Parquet ``string``), float, timestamp."""
@@ -49,7 +49,7 @@ NETWORK = "network"
 (for `engine.orders.Plan.load`, re-plans and audits)."""
 NETWORK_TABLES = tuple(name for name in INPUT_TABLES if name != "sales")
 """The input contract's tables in ``network/``, with the contract's columns: all but the sales
-history; an optional table (`engine.contract.Table.required`) only when it has rows."""
+history; an optional table (`engine.inputs.contract.Table.required`) only when it has rows."""
 
 MOVE_KINDS = ("deploy", "transfer", "cross_channel")
 """Kinds of plan rows that move stock tonight (`engine.network.lane_kinds`)."""

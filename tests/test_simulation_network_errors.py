@@ -220,9 +220,9 @@ def test_the_execution_is_an_argument_and_the_environment_has_no_say(monkeypatch
 
 
 def test_executors_say_how_their_simulation_tasks_run():
-    from engine.distributed import DaskExecutor
-    from engine.partitions import LocalExecutor
-    from engine.simulate import SimulationConfig
+    from engine.pipeline.distributed import DaskExecutor
+    from engine.pipeline.partitions import LocalExecutor
+    from engine.stages.simulate import SimulationConfig
 
     assert SimulationConfig().execution == LocalExecutor.simulation_execution == "threads"
     assert DaskExecutor.simulation_execution == "serial"

@@ -10,7 +10,7 @@
   locations, unfilled units reported with a reason (`engine.orders.sourcing`). With
   ``commit=True`` the units are consumed, under a lock: concurrent calls from many threads
   behave as some sequential order of the same calls.
-- `reoptimize`: the deployment LP (`engine.plan`) again for a few SKUs, the rest of the plan
+- `reoptimize`: the deployment LP (`engine.stages.plan`) again for a few SKUs, the rest of the plan
   held fixed (`engine.orders.replan`), from what `Plan.state` gives (a `PlanState`: the run's
   data and the working stock, committed units and ring-fences taken together under the lock).
 """

@@ -71,7 +71,7 @@ class Replan:
         The SKUs re-planned.
     status : str
         ``optimal``, or ``fallback (...)`` when the LP could not be solved and the SKUs got
-        the policy-based plan of `engine.plan.policy_plan`.
+        the policy-based plan of `engine.stages.plan.policy_plan`.
     objective : float
         Objective of the re-planned SKUs' LP (money; NaN after a fallback).
     seconds : float

@@ -1,11 +1,11 @@
 """`reoptimize`: tonight's deployment LP again for a few SKUs, without rerunning the night.
 
 The planning-dataset slice of the chosen SKUs is rebuilt from the run directory: the network
-tables of ``network/`` (through `engine.dataset.build_dataset`, with one empty sales row per
+tables of ``network/`` (through `engine.inputs.dataset.build_dataset`, with one empty sales row per
 forecast series standing in for the history, which the plan stage does not read), the forecast
 means, variances and distributions of ``forecast.parquet``, and the reorder points and
-order-up-to levels of ``targets.parquet``. `engine.plan.add_plan` then builds and solves the
-same LP as the night (`engine.plan.build_problem`), with the run's solver and coverage
+order-up-to levels of ``targets.parquet``. `engine.stages.plan.add_plan` then builds and solves the
+same LP as the night (`engine.stages.plan.build_problem`), with the run's solver and coverage
 horizon, and rounds it to whole packs.
 
 What is held fixed: every other SKU's moves, ring-fences and stock. Capacities are shared
@@ -23,12 +23,12 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from engine.dataset import build_dataset
+from engine.inputs.dataset import build_dataset
+from engine.inputs.validate import CheckedTables
 from engine.orders.plan import Plan, PlanParts, PlanState, Replan
 from engine.orders.rundir import RunData, readonly, sort_moves
 from engine.orders.sourcing import stock_iv
-from engine.plan import PlanConfig, add_plan, inbound_within
-from engine.validate import CheckedTables
+from engine.stages.plan import PlanConfig, add_plan, inbound_within
 
 
 def reoptimize(plan: Plan, *, skus: Sequence[str],
@@ -187,7 +187,7 @@ def _network_dataset(data: RunData):
 
 def _slice(data: RunData, network, chosen: np.ndarray, before: np.ndarray,
            inbound: np.ndarray, moves: dict[str, np.ndarray]):
-    """The planning dataset of the chosen SKUs, ready for `engine.plan.add_plan`."""
+    """The planning dataset of the chosen SKUs, ready for `engine.stages.plan.add_plan`."""
     labels = data.skus.labels[chosen]
     series = np.flatnonzero(np.isin(network["series_sku"].values, labels))
     piece = network.isel(sku=chosen, series=series)

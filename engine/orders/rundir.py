@@ -20,7 +20,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from engine.calendar import infer_freq, normalize_freq
+from engine.inputs.calendar import infer_freq, normalize_freq
 from engine.outputs import (
     ALLOCATION,
     FORECAST,
@@ -291,8 +291,8 @@ def run_freq(config: dict, dates: np.ndarray) -> str | None:
 def _inbound(network: dict[str, pd.DataFrame], skus: Names, places: Names, freq: str | None,
              dates: np.ndarray, periods: int) -> np.ndarray:
     """Units arriving at each (sku, location) within the coverage horizon: shipments in transit
-    and scheduled receipts, as `engine.plan.inbound_within` counts them (dates before the start
-    of period ``periods + 1`` after the last history period). Without a known frequency
+    and scheduled receipts, as `engine.stages.plan.inbound_within` counts them (dates before the
+    start of period ``periods + 1`` after the last history period). Without a known frequency
     nothing is counted."""
     inbound = np.zeros((len(skus), len(places)))
     if freq is None or not len(dates):

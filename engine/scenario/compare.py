@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from engine.outputs import KPI_ROLLUPS, KPIS, MANIFEST, MOVE_KINDS, PLAN
-from engine.report import _STYLE, _png, _table
+from engine.pipeline.report import _STYLE, _png, _table
 
 KEYS = ["level", "channel", "region"]
 MEASURES = ["demand", "fill_rate", "cycle_service_level", "lost_sales"]

@@ -67,7 +67,7 @@ Execution = Literal["serial", "prange", "threads"]
 
 DEFAULT_EXECUTION: Execution = "threads"
 """The `Execution` of `simulate_network` unless told otherwise (a caller that already runs one
-task per core, such as a Dask worker, asks for "serial": `engine.simulate.SimulationConfig`).
+task per core, such as a Dask worker, asks for "serial": `engine.stages.simulate.SimulationConfig`).
 
 Chosen from benchmarks/bench_simulation_network.py on the two-core development machine: see
 `simulate_network`, *Notes*, for the figures and their caveat."""

@@ -68,7 +68,7 @@ def add_targets(ds: xr.Dataset, config: TargetConfig = TargetConfig()) -> xr.Dat
     Parameters
     ----------
     ds : xarray.Dataset
-        The planning dataset with the forecast (`engine.forecasting.add_forecast`).
+        The planning dataset with the forecast (`engine.stages.forecasting.add_forecast`).
     config : TargetConfig
     """
     n_sku, n_loc = ds.sizes["sku"], ds.sizes["location"]

@@ -2,10 +2,11 @@
 
 `DaskExecutor` starts a local cluster of worker processes (``workers=N``) or connects to an
 existing one (``scheduler="tcp://host:8786"``) and runs the run's partition tasks
-(`engine.tasks`: forecast, the plan of SKUs that share no capacity, simulation) there, one task
-per SKU partition, results gathered in partition order. What couples SKUs (the deployment LP
-when a location or lane capacity can bind) stays on the driver, as do loading and checking the
-input, the targets (vectorised, seconds for millions of pairs) and writing the outputs.
+(`engine.pipeline.tasks`: forecast, the plan of SKUs that share no capacity, simulation) there,
+one task per SKU partition, results gathered in partition order. What couples SKUs (the
+deployment LP when a location or lane capacity can bind) stays on the driver, as do loading and
+checking the input, the targets (vectorised, seconds for millions of pairs) and writing the
+outputs.
 
 Data goes out as partitions: a forecast task gets the partition's rows (or, for an input
 directory, only its SKU list, and reads its rows from the directory itself, which must then be

@@ -3,7 +3,7 @@
 A run splits its SKUs into fixed partitions of ``partition_skus`` consecutive SKUs (with all
 their series, shipments and receipts). The forecast and the simulation run partition by
 partition: in this process one after the other (`LocalExecutor`), or on a Dask cluster
-(`engine.distributed.DaskExecutor`). The partitions depend only on the data and
+(`engine.pipeline.distributed.DaskExecutor`). The partitions depend only on the data and
 ``partition_skus``, never on the number of workers, and partition results are combined in
 partition order, so a run gives identical outputs on one process or on any cluster.
 

@@ -35,12 +35,12 @@ import dataclasses
 import os
 from dataclasses import dataclass, field, fields
 
-from engine.calendar import normalize_freq
-from engine.forecasting import ForecastConfig
-from engine.plan import PlanConfig
-from engine.simulate import SimulationConfig
-from engine.targets import TargetConfig
-from engine.yamlfile import Located, YamlFileError, YamlProblem, read_yaml
+from engine.inputs.calendar import normalize_freq
+from engine.inputs.yamlfile import Located, YamlFileError, YamlProblem, read_yaml
+from engine.stages.forecasting import ForecastConfig
+from engine.stages.plan import PlanConfig
+from engine.stages.simulate import SimulationConfig
+from engine.stages.targets import TargetConfig
 from models.checks import whole
 from models.forecast import PROFILES
 
@@ -107,7 +107,7 @@ def load_config(path: str | os.PathLike) -> RunConfig:
 
     Raises
     ------
-    engine.yamlfile.YamlFileError
+    engine.inputs.yamlfile.YamlFileError
         Listing every problem with file, line and key.
     """
     document = read_yaml(path)

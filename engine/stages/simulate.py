@@ -33,12 +33,12 @@ import pandas as pd
 import xarray as xr
 from scipy import stats
 
-from engine.calendar import periods_per_year
+from engine.inputs.calendar import periods_per_year
 from engine.network import index_of, location_priority, replenishment_lane, series_index
 from engine.outputs import KPIS
-from engine.plan import MARGIN_FLOOR, channel_prices
 from engine.simulation import NetworkArrays, simulate_network
 from engine.simulation.network import DEFAULT_EXECUTION, Execution
+from engine.stages.plan import MARGIN_FLOOR, channel_prices
 from models.distributions import Family, family_codes
 
 BACKORDER_COST_RATE = 0.1

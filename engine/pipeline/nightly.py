@@ -32,11 +32,10 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from engine.config import RunConfig
-from engine.dataset import to_tables
 from engine.demo import demo_inputs
-from engine.forecasting import forecast_table
-from engine.inputs import load_inputs
+from engine.inputs.dataset import to_tables
+from engine.inputs.load import load_inputs
+from engine.inputs.tables import replace_directory
 from engine.outputs import (
     ALLOCATION,
     FORECAST,
@@ -50,14 +49,25 @@ from engine.outputs import (
     TARGETS,
     OutputTable,
 )
-from engine.partitions import LocalExecutor, combine_additions, make_partitions, take_partition
-from engine.plan import add_plan, allocation_table, build_problem, plan_table
-from engine.report import render_report
-from engine.runlog import RunLog
-from engine.simulate import kpi_table
-from engine.tables import replace_directory
-from engine.targets import add_targets, targets_table
-from engine.tasks import PartitionInput, forecast_partition, plan_partition, simulate_partition
+from engine.pipeline.config import RunConfig
+from engine.pipeline.partitions import (
+    LocalExecutor,
+    combine_additions,
+    make_partitions,
+    take_partition,
+)
+from engine.pipeline.report import render_report
+from engine.pipeline.runlog import RunLog
+from engine.pipeline.tasks import (
+    PartitionInput,
+    forecast_partition,
+    plan_partition,
+    simulate_partition,
+)
+from engine.stages.forecasting import forecast_table
+from engine.stages.plan import add_plan, allocation_table, build_problem, plan_table
+from engine.stages.simulate import kpi_table
+from engine.stages.targets import add_targets, targets_table
 
 PACKAGES = ("omnistock", "numpy", "scipy", "pandas", "pyarrow", "xarray", "statsforecast",
             "numba", "highspy", "pulp")
@@ -264,8 +274,8 @@ def run(source: InputSource, config: RunConfig, output: str | os.PathLike, *,
         More settings that define the run (a scenario): part of the fingerprint, kept in the
         manifest.
     executor : optional
-        Where partition work runs: `engine.partitions.LocalExecutor` (default, this process)
-        or `engine.distributed.DaskExecutor` (its ``map``, ``workers`` and
+        Where partition work runs: `engine.pipeline.partitions.LocalExecutor` (default, this
+        process) or `engine.pipeline.distributed.DaskExecutor` (its ``map``, ``workers`` and
         ``simulation_execution``, which the simulate tasks get in their settings). The outputs
         do not depend on it.
 

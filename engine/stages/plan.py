@@ -49,7 +49,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from engine.calendar import periods_per_year
+from engine.inputs.calendar import periods_per_year
 from engine.network import (
     index_of,
     lane_kinds,
