@@ -50,24 +50,28 @@ SERVICE_MEASURES = ("cycle", "fill_rate")
 
 @dataclass(frozen=True)
 class RunConfig:
-    """Every setting of a run (see the module docstring for meanings and defaults)."""
+    """Every setting of a run (see the module docstring for meanings and defaults).
 
-    horizon: int = 13
+    A stage's settings default to that stage's defaults (`ForecastConfig`, `TargetConfig`,
+    `PlanConfig`, `SimulationConfig`): each default is written once, with its stage.
+    """
+
+    horizon: int = ForecastConfig.horizon
     freq: str | None = None
-    quantiles: tuple[float, ...] = (0.1, 0.5, 0.9)
-    models: str = "fast"
-    selection: str = "class"
-    middle_out: bool = True
-    festivals: bool = True
-    backtest_windows: int = 3
-    service: str = "cycle"
+    quantiles: tuple[float, ...] = ForecastConfig.quantiles
+    models: str = ForecastConfig.models
+    selection: str = ForecastConfig.selection
+    middle_out: bool = ForecastConfig.middle_out
+    festivals: bool = ForecastConfig.festivals
+    backtest_windows: int = ForecastConfig.backtest_windows
+    service: str = TargetConfig.service
     service_levels: dict[str, float] = field(default_factory=dict)
-    supplier_lead_time_days: float = 28.0
-    solver: str = "highs"
-    coverage_periods: int = 4
-    samples: int = 200
-    rationing: str = "priority"
-    seed: int = 0
+    supplier_lead_time_days: float = TargetConfig.supplier_lead_time_days
+    solver: str = PlanConfig.solver
+    coverage_periods: int = PlanConfig.coverage_periods
+    samples: int = SimulationConfig.samples
+    rationing: str = SimulationConfig.rationing
+    seed: int = SimulationConfig.seed
     workers: int = 1
     partition_skus: int = 5000
 

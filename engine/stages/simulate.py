@@ -43,6 +43,12 @@ from models.distributions import Family, family_codes
 
 BACKORDER_COST_RATE = 0.1
 QUANTILES = (0.1, 0.9)
+SPREAD_KPIS = ("fill_rate", "cycle_service_level", "lost_sales")
+"""Stream KPIs written with their spread across samples (``_q10``, ``_q90``)."""
+STREAM_COLUMNS = ("demand", *(f"{kpi}{statistic}" for kpi in SPREAD_KPIS
+                              for statistic in ("", "_q10", "_q90")),
+                  "backorders", "shortage_cost")
+"""Columns of the stream rows of ``kpis.parquet``, each the dataset variable ``kpi_NAME``."""
 
 
 @dataclass(frozen=True)
@@ -263,18 +269,7 @@ def kpi_table(ds: xr.Dataset) -> pd.DataFrame:
     streams = pd.DataFrame({
         "level": "stream", "sku": ds["series_sku"].values, "channel": ds["series_channel"].values,
         "region": ds["series_region"].values, "location": "",
-        "demand": ds["kpi_demand"].values,
-        "fill_rate": ds["kpi_fill_rate"].values,
-        "fill_rate_q10": ds["kpi_fill_rate_q10"].values,
-        "fill_rate_q90": ds["kpi_fill_rate_q90"].values,
-        "cycle_service_level": ds["kpi_cycle_service_level"].values,
-        "cycle_service_level_q10": ds["kpi_cycle_service_level_q10"].values,
-        "cycle_service_level_q90": ds["kpi_cycle_service_level_q90"].values,
-        "lost_sales": ds["kpi_lost_sales"].values,
-        "lost_sales_q10": ds["kpi_lost_sales_q10"].values,
-        "lost_sales_q90": ds["kpi_lost_sales_q90"].values,
-        "backorders": ds["kpi_backorders"].values,
-        "shortage_cost": ds["kpi_shortage_cost"].values,
+        **{name: ds[f"kpi_{name}"].values for name in STREAM_COLUMNS},
     })
     k, j = np.nonzero((ds["kpi_avg_on_hand"].values > 0) | (ds["kpi_served_units"].values > 0))
     avg = ds["kpi_avg_on_hand"].values[k, j]
