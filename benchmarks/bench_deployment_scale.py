@@ -23,7 +23,7 @@ from bench_solver import bare_highs, network
 from benchtools import compare
 
 from engine import InputSource, RunConfig, run
-from engine.runlog import RunLog
+from engine.pipeline.runlog import RunLog
 from solvers import SolveStatus, build_deployment_lp, solve_deployment
 
 COLUMNS = [int(c) for c in os.environ.get("OMNISTOCK_BENCH_LP_COLUMNS",

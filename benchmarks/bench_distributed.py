@@ -16,9 +16,9 @@ from pathlib import Path
 from benchtools import compare
 
 from engine import InputSource, RunConfig, run
-from engine.distributed import DaskExecutor
-from engine.partitions import LocalExecutor
-from engine.runlog import RunLog
+from engine.pipeline.distributed import DaskExecutor
+from engine.pipeline.partitions import LocalExecutor
+from engine.pipeline.runlog import RunLog
 
 
 def test_two_workers_against_one_process(benchmark):

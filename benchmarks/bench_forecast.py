@@ -22,7 +22,7 @@ from benchtools import compare
 from statsforecast import StatsForecast
 
 import engine
-from engine.forecasting import ForecastConfig, planned_uplifts, series_history
+from engine.stages.forecasting import ForecastConfig, planned_uplifts, series_history
 from models.forecast import DemandForecaster
 from models.forecast.candidates import candidates
 from models.forecast.classes import DemandClass

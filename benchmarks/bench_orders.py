@@ -16,7 +16,7 @@ stored in ``benchmark.extra_info``), each next to a reference timed in the same 
   costs before any decision.
 - **reoptimize 5 SKUs** (the network's planning dataset already built by an earlier call; the
   first call's extra cost is reported too). Reference: the night's plan stage
-  (`engine.plan.add_plan` on the whole planning dataset).
+  (`engine.stages.plan.add_plan` on the whole planning dataset).
 
 Sizes: ``OMNISTOCK_BENCH_ORDERS_SKUS`` (default 200, or ``OMNISTOCK_BENCH_SKUS`` when that is
 smaller, as CI sets it with ``--benchmark-disable``), ``OMNISTOCK_BENCH_ORDER_LINES`` (default
@@ -34,11 +34,11 @@ import pytest
 from benchtools import compare
 
 import engine
-from engine.config import RunConfig
-from engine.nightly import InputSource
 from engine.orders import SOURCE_COLUMNS, Plan, reoptimize
-from engine.plan import add_plan
-from engine.runlog import RunLog
+from engine.pipeline.config import RunConfig
+from engine.pipeline.nightly import InputSource
+from engine.pipeline.runlog import RunLog
+from engine.stages.plan import add_plan
 
 
 def _size(name: str, default: int) -> int:

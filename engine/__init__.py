@@ -7,7 +7,8 @@ load_inputs, write_inputs
 demo_inputs, demo_tables
     The bundled demo network, any size from 50 to 100,000 SKUs.
 run, InputSource, RunConfig, load_config
-    The nightly run into an atomic run directory (`engine.nightly`, `engine.config`).
+    The nightly run into an atomic run directory (`engine.pipeline.nightly`,
+    `engine.pipeline.config`).
 simulate_policy, PolicySimulation
     Monte Carlo evaluation of a single-location inventory policy (`engine.simulation`).
 Plan, reoptimize
@@ -19,12 +20,12 @@ InputError, Problem
     Bad input: every problem with its table, row, column, expected and found.
 """
 
-from engine.config import RunConfig, load_config
 from engine.demo import demo_inputs, demo_tables
 from engine.errors import InputError, Problem
-from engine.inputs import load_inputs, write_inputs
-from engine.nightly import InputSource, run
+from engine.inputs.load import load_inputs, write_inputs
 from engine.orders import Plan, reoptimize
+from engine.pipeline.config import RunConfig, load_config
+from engine.pipeline.nightly import InputSource, run
 from engine.scenario import run_scenario, run_scenarios
 from engine.simulation import PolicySimulation, simulate_policy
 

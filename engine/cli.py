@@ -4,7 +4,7 @@ Commands
 --------
 ``omnistock demo OUTDIR``       write the demo network as an input directory
 ``omnistock validate DIR``      check an input directory against the contract
-``omnistock run``               the nightly job into a run directory (see `engine.nightly`)
+``omnistock run``               the nightly job into a run directory (see `engine.pipeline.nightly`)
 ``omnistock forecast``          forecast every series (``--output forecast.parquet``), or
                                 backtest the forecast (``--backtest``)
 ``omnistock scenario run F...``  run what-if scenario files against a baseline and compare
@@ -31,25 +31,26 @@ from rich.console import Console
 from rich.table import Table
 
 from engine import __version__
-from engine.calendar import normalize_freq
-from engine.config import SOLVERS, RunConfig, load_config
 from engine.demo import DEFAULT_SKUS, MAX_SKUS, MIN_SKUS, demo_inputs
 from engine.errors import InputError
-from engine.forecasting import ForecastConfig, add_forecast, backtest_report, forecast_table
-from engine.inputs import load_inputs, write_inputs
-from engine.nightly import InputSource
-from engine.nightly import run as run_pipeline
-from engine.reports import write_parquet_atomic, write_report_tables
-from engine.runlog import RunLog
-from engine.scenario import load_scenario, run_scenarios
-from engine.summary import (
+from engine.inputs.calendar import normalize_freq
+from engine.inputs.load import load_inputs, write_inputs
+from engine.inputs.yamlfile import YamlFileError
+from engine.outputs import MANIFEST
+from engine.pipeline.config import SOLVERS, RunConfig, load_config
+from engine.pipeline.nightly import InputSource
+from engine.pipeline.nightly import run as run_pipeline
+from engine.pipeline.runlog import RunLog
+from engine.pipeline.summary import (
     NetworkSummary,
     forecast_summary,
     middle_out_summary,
     summarize,
     targets_summary,
 )
-from engine.yamlfile import YamlFileError
+from engine.pipeline.write import write_parquet_atomic, write_report_tables
+from engine.scenario import load_scenario, run_scenarios
+from engine.stages.forecasting import ForecastConfig, add_forecast, backtest_report, forecast_table
 from models.forecast import PROFILES
 
 
@@ -291,7 +292,7 @@ def _run(args, out: Console, err: Console) -> int:
     log = RunLog(sys.stderr, json_lines=args.log_json)
     executor = None
     if args.scheduler or config.workers > 1:
-        from engine.distributed import DaskExecutor
+        from engine.pipeline.distributed import DaskExecutor
 
         executor = DaskExecutor(scheduler=args.scheduler) if args.scheduler \
             else DaskExecutor(workers=config.workers)
@@ -309,7 +310,7 @@ def _run(args, out: Console, err: Console) -> int:
     out.print(f"run {outcome.status}: {outcome.directory} ({timings})", markup=False)
     if outcome.status == "fallbacks":
         counts = ", ".join(f"{k}: {len(v)}" for k, v in outcome.fallbacks.items() if v)
-        out.print(f"fallbacks: {counts} (listed in {outcome.directory / 'manifest.json'})",
+        out.print(f"fallbacks: {counts} (listed in {outcome.directory / MANIFEST})",
                   markup=False)
         return ExitCode.FALLBACKS
     return ExitCode.OK

@@ -1,7 +1,8 @@
 """Optimisation library: the nightly deployment and transfer LP, its backends, result types.
 
 A pure library: it takes plain numpy arrays and returns frozen results; it never imports
-`engine`.
+`engine`, and of `models` only `models.checks`, the argument-check kit every validation
+function is built from.
 
 - `DeploymentProblem`: one night's data (network, stock, demand streams with their eligible
   locations and value curves, soft targets), validated once.

@@ -110,7 +110,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse
 
-from solvers._checks import count
+from models.checks import whole
 from solvers.formulation import DeploymentLP, _build
 from solvers.lp import Backend, LinearProgram, SolveStatus, _backend_iv, _solve
 from solvers.problem import DeploymentProblem
@@ -275,7 +275,7 @@ def _solve_deployment_iv(problem, backend, time_limit, chunk_skus, pulp_solver):
         raise TypeError(f"problem must be a DeploymentProblem; found {type(problem).__name__}")
     backend, time_limit, pulp_solver = _backend_iv(backend, time_limit, pulp_solver)
     if chunk_skus is not None:
-        chunk_skus = count(chunk_skus, "chunk_skus", minimum=1)
+        chunk_skus = whole(chunk_skus, "chunk_skus", minimum=1)
     return backend, time_limit, chunk_skus, pulp_solver
 
 

@@ -22,7 +22,7 @@ from typing import Literal, get_args
 import numpy as np
 import scipy.sparse
 
-from solvers._checks import optional_seconds
+from models.checks import optional_seconds
 
 Backend = Literal["highs", "pulp"]
 """``"highs"``: HiGHS via highspy (default); ``"pulp"``: PuLP with CBC or ``pulp_solver``."""

@@ -20,7 +20,7 @@ from typing import Literal, get_args
 import numpy as np
 from numpy.typing import ArrayLike
 
-from solvers._checks import count, index_array, numbers_array
+from models.checks import index_array, numbers_array, whole
 
 CapacityRule = Literal["no_growth", "strict"]
 """How a location's volume capacity C_l binds (see `solvers.deployment`, *Location capacity*).
@@ -206,8 +206,8 @@ class DeploymentProblem:
 
 def _deployment_problem_iv(problem: DeploymentProblem) -> dict[str, object]:
     """Validate every field of ``problem``; return the normalised and derived fields."""
-    skus = count(problem.n_skus, "n_skus", minimum=0)
-    locations = count(problem.n_locations, "n_locations", minimum=1)
+    skus = whole(problem.n_skus, "n_skus", minimum=0)
+    locations = whole(problem.n_locations, "n_locations", minimum=1)
     out: dict[str, object] = {"n_skus": skus, "n_locations": locations}
 
     origin = index_array(problem.lane_origin, "lane_origin", None, upper=locations,

@@ -38,7 +38,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike
 
-from solvers._checks import numbers_array
+from models.checks import numbers_array
 from solvers.deployment import DeploymentResult, _position
 from solvers.lp import SolveStatus
 from solvers.problem import DeploymentProblem

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from engine.contract import TABLES
-from engine.contract_doc import contract_markdown
+from engine.inputs.contract import TABLES
+from engine.inputs.contract_doc import contract_markdown
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def test_the_committed_contract_page_matches_the_contract():
     page = (ROOT / "docs" / "input-contract.md").read_text()
     assert page == contract_markdown(), (
-        "docs/input-contract.md is stale: run python -m engine.contract_doc > "
+        "docs/input-contract.md is stale: run python -m engine.inputs.contract_doc > "
         "docs/input-contract.md")
 
 

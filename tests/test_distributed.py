@@ -12,9 +12,14 @@ import numpy as np
 import pytest
 
 from engine import InputSource, RunConfig, run, write_inputs
-from engine.distributed import DaskExecutor
-from engine.partitions import LocalExecutor, combine_additions, make_partitions, take_partition
-from engine.runlog import RunLog
+from engine.pipeline.distributed import DaskExecutor
+from engine.pipeline.partitions import (
+    LocalExecutor,
+    combine_additions,
+    make_partitions,
+    take_partition,
+)
+from engine.pipeline.runlog import RunLog
 
 DATA = ("forecast.parquet", "targets.parquet", "plan.parquet", "allocation.parquet",
         "kpis.parquet")
@@ -76,7 +81,7 @@ def test_workers_read_their_partitions_from_the_input_directory(cluster, tmp_pat
 
 def test_the_plan_goes_out_in_partitions_when_skus_share_no_capacity(cluster, tmp_path):
     from engine import demo_inputs
-    from engine.nightly import STAGES, Stage
+    from engine.pipeline.nightly import STAGES, Stage
 
     def unlimited(ds, context):
         return ds.assign(location_capacity=ds["location_capacity"] * np.inf,
@@ -118,3 +123,21 @@ def test_a_worker_killed_mid_run_and_the_run_still_completes(tmp_path):
         killer.join()
     assert killed
     assert _data(target) == _data(reference)
+
+
+def test_simulate_tasks_run_as_their_executor_says(tmp_path):
+    """The execution of the simulation travels in the task settings, from the executor."""
+    from engine.stages.simulate import SimulationConfig
+
+    class Recording(LocalExecutor):
+        simulation_execution = "serial"
+        settings: list = []
+
+        def map(self, function, items, *args, on_done=None):
+            self.settings.extend(args)
+            return super().map(function, items, *args, on_done=on_done)
+
+    run(InputSource(demo_skus=50), RunConfig(horizon=4, samples=20), tmp_path / "run",
+        log=_quiet(), executor=Recording())
+    simulations = [s for s in Recording.settings if isinstance(s, SimulationConfig)]
+    assert [s.execution for s in simulations] == ["serial"]

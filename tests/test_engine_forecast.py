@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from engine import cli
-from engine.forecasting import (
+from engine.stages.forecasting import (
     ForecastConfig,
     add_forecast,
     backtest_report,

@@ -10,10 +10,10 @@ import pytest
 
 import solvers
 from engine import cli
-from engine.forecasting import ForecastConfig, add_forecast
 from engine.network import lane_kinds
-from engine.plan import PlanConfig, add_plan, build_problem, plan_table, usable_lanes
-from engine.targets import add_targets
+from engine.stages.forecasting import ForecastConfig, add_forecast
+from engine.stages.plan import PlanConfig, add_plan, build_problem, plan_table, usable_lanes
+from engine.stages.targets import add_targets
 
 
 @pytest.fixture(scope="module")
@@ -102,7 +102,7 @@ def test_a_failed_lp_falls_back_to_the_policy_plan(targeted, monkeypatch, tmp_pa
         return type(result)(**{**{f: getattr(result, f) for f in result.__dataclass_fields__},
                                "status": solvers.SolveStatus.ERROR})
 
-    monkeypatch.setattr("engine.plan.solve_deployment", failing)
+    monkeypatch.setattr("engine.stages.plan.solve_deployment", failing)
     ds, outcome = add_plan(targeted, PlanConfig())
     assert outcome.status.startswith("fallback")
     assert len(outcome.fallback_skus) == targeted.sizes["sku"]
@@ -127,7 +127,7 @@ def test_both_solvers_give_the_same_objective(targeted):
 
 
 def test_the_allocation_ring_fences_stock_where_the_stream_may_draw(planned, targeted):
-    from engine.plan import allocation_table
+    from engine.stages.plan import allocation_table
 
     ds, _ = planned
     table = allocation_table(ds)

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from engine.forecasting import ForecastConfig, add_forecast
 from engine.network import primary_location
-from engine.plan import PlanConfig, add_plan
-from engine.simulate import (
+from engine.stages.forecasting import ForecastConfig, add_forecast
+from engine.stages.plan import PlanConfig, add_plan
+from engine.stages.simulate import (
     SimulationConfig,
     add_simulation,
     kpi_table,
@@ -17,7 +17,7 @@ from engine.simulate import (
     preference_lists,
     sku_keys,
 )
-from engine.targets import add_targets
+from engine.stages.targets import add_targets
 
 
 @pytest.fixture(scope="module")

@@ -7,9 +7,9 @@ import pandas as pd
 import pytest
 
 from engine import cli
-from engine.forecasting import ForecastConfig, add_forecast
 from engine.network import lane_kinds, primary_location, replenishment_lane
-from engine.targets import POLICY, TargetConfig, add_targets, targets_table
+from engine.stages.forecasting import ForecastConfig, add_forecast
+from engine.stages.targets import POLICY, TargetConfig, add_targets, targets_table
 from models.policy import stock_targets
 
 

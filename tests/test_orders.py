@@ -20,10 +20,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import engine
-from engine.config import RunConfig
-from engine.nightly import InputSource
 from engine.orders import Plan, RunDirectoryError, UnknownNameError
-from engine.runlog import RunLog
+from engine.pipeline.config import RunConfig
+from engine.pipeline.nightly import InputSource
+from engine.pipeline.runlog import RunLog
 
 TOL = 1e-6
 

@@ -10,10 +10,10 @@ import pandas as pd
 import pytest
 
 import engine
-from engine.config import RunConfig
-from engine.nightly import InputSource
 from engine.orders import Plan, UnknownNameError, reoptimize
-from engine.runlog import RunLog
+from engine.pipeline.config import RunConfig
+from engine.pipeline.nightly import InputSource
+from engine.pipeline.runlog import RunLog
 
 TOL = 1e-6
 

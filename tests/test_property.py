@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from tinynet import tiny_network, write_csv_tables
 
 import engine
-from engine.dataset import to_tables
+from engine.inputs.dataset import to_tables
 
 CELL_VALUES = st.one_of(
     st.text(max_size=8),

@@ -9,9 +9,9 @@ import subprocess
 
 import pytest
 
-from engine.config import RunConfig
-from engine.nightly import InputSource, run
-from engine.runlog import RunLog
+from engine.pipeline.config import RunConfig
+from engine.pipeline.nightly import InputSource, run
+from engine.pipeline.runlog import RunLog
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,7 @@ import pytest
 import xarray as xr
 
 import engine
-from engine import tables as tables_module
+from engine.inputs import tables as tables_module
 
 
 def _files(path: Path) -> dict[str, bytes]:

@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 
 from engine import cli
-from engine.config import ALLOWED_KEYS, RunConfig, load_config
-from engine.nightly import InputSource, run
-from engine.runlog import RunLog
-from engine.yamlfile import YamlFileError
+from engine.inputs.yamlfile import YamlFileError
+from engine.pipeline.config import ALLOWED_KEYS, RunConfig, load_config
+from engine.pipeline.nightly import InputSource, run
+from engine.pipeline.runlog import RunLog
 from models.forecast import candidates as candidate_module
 
 DATA_FILES = ("forecast.parquet", "targets.parquet", "plan.parquet", "allocation.parquet",
@@ -87,7 +87,7 @@ def test_a_run_that_fails_leaves_earlier_runs_and_nothing_visible(tmp_path, monk
     def broken(ds, config=None):
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr("engine.nightly.add_targets", broken)
+    monkeypatch.setattr("engine.pipeline.nightly.add_targets", broken)
     with pytest.raises(RuntimeError, match="disk on fire"):
         run(InputSource(demo_skus=50), RunConfig(horizon=4), tmp_path / "tonight", log=_quiet())
     visible = sorted(p.name for p in tmp_path.iterdir() if not p.name.startswith("."))
@@ -103,7 +103,7 @@ def test_resume_reuses_the_finished_stages(tmp_path, monkeypatch):
         raise RuntimeError("killed")
 
     with monkeypatch.context() as patch:
-        patch.setattr("engine.nightly.add_targets", broken)
+        patch.setattr("engine.pipeline.nightly.add_targets", broken)
         with pytest.raises(RuntimeError):
             run(InputSource(demo_skus=50), config, target, log=_quiet())
     calls = []

@@ -10,12 +10,12 @@ import pandas as pd
 import pytest
 
 from engine import cli
-from engine.forecasting import ForecastConfig, add_forecast
+from engine.inputs.yamlfile import YamlFileError
 from engine.network import primary_location
 from engine.scenario import adjust_forecast, apply_changes, load_scenario, run_scenarios
 from engine.scenario.changes import unserved_series
-from engine.targets import add_targets
-from engine.yamlfile import YamlFileError
+from engine.stages.forecasting import ForecastConfig, add_forecast
+from engine.stages.targets import add_targets
 
 EXAMPLES = sorted((Path(__file__).resolve().parents[1] / "scenarios").glob("*.yaml"))
 HEADER = "name: test\nbase: demo\n"

@@ -208,12 +208,21 @@ def test_bad_sku_selection():
         make().stream_rows([0.5])
 
 
-def test_bad_execution_from_the_environment(monkeypatch):
+def test_the_execution_is_an_argument_and_the_environment_has_no_say(monkeypatch):
+    """The execution travels as an argument (`SimulationConfig.execution`), never through the
+    environment: the variable that once chose it is ignored."""
     monkeypatch.setenv("OMNISTOCK_SIMULATION_EXECUTION", "fast")
-    with pytest.raises(ValueError, match=r"^execution \(from the environment variable "
-                                         r"OMNISTOCK_SIMULATION_EXECUTION\) must be one of "
-                                         r"'serial', 'prange', 'threads'; found 'fast'"):
-        simulate()
-    monkeypatch.setenv("OMNISTOCK_SIMULATION_EXECUTION", "serial")
     np.testing.assert_array_equal(simulate().stream_statistics,
-                                  simulate(execution="threads").stream_statistics)
+                                  simulate(execution="serial").stream_statistics)
+    with pytest.raises(ValueError, match=r"^execution must be one of 'serial', 'prange', "
+                                         r"'threads'; found None"):
+        simulate(execution=None)
+
+
+def test_executors_say_how_their_simulation_tasks_run():
+    from engine.pipeline.distributed import DaskExecutor
+    from engine.pipeline.partitions import LocalExecutor
+    from engine.stages.simulate import SimulationConfig
+
+    assert SimulationConfig().execution == LocalExecutor.simulation_execution == "threads"
+    assert DaskExecutor.simulation_execution == "serial"

@@ -18,8 +18,6 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from engine.calendar import normalize_freq
-from engine.dataset import build_dataset
 from engine.demo.calendar_effects import calendar_effects
 from engine.demo.catalogue import Catalogue, make_catalogue
 from engine.demo.demand import StreamHistory, stream_history
@@ -32,8 +30,10 @@ from engine.demo.network import (
     fulfilment_rows,
     lane_rows,
 )
-from engine.tables import RawTable
-from engine.validate import check_tables
+from engine.inputs.calendar import normalize_freq
+from engine.inputs.dataset import build_dataset
+from engine.inputs.tables import RawTable
+from engine.inputs.validate import check_tables
 
 __all__ = ["HISTORY_END", "demo_inputs", "demo_tables"]
 

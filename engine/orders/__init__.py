@@ -10,14 +10,15 @@
   locations, unfilled units reported with a reason (`engine.orders.sourcing`). With
   ``commit=True`` the units are consumed, under a lock: concurrent calls from many threads
   behave as some sequential order of the same calls.
-- `reoptimize`: the deployment LP (`engine.plan`) again for a few SKUs, the rest of the plan
-  held fixed (`engine.orders.replan`).
+- `reoptimize`: the deployment LP (`engine.stages.plan`) again for a few SKUs, the rest of the plan
+  held fixed (`engine.orders.replan`), from what `Plan.state` gives (a `PlanState`: the run's
+  data and the working stock, committed units and ring-fences taken together under the lock).
 """
 
-from engine.orders.plan import SOURCE_COLUMNS, Availability, Plan, Replan
+from engine.orders.plan import SOURCE_COLUMNS, Availability, Plan, PlanState, Replan
 from engine.orders.replan import reoptimize
 from engine.orders.rundir import RunDirectoryError, UnknownNameError
 from engine.orders.sourcing import LINE_FIELDS
 
-__all__ = ["LINE_FIELDS", "SOURCE_COLUMNS", "Availability", "Plan", "Replan",
+__all__ = ["LINE_FIELDS", "SOURCE_COLUMNS", "Availability", "Plan", "PlanState", "Replan",
            "RunDirectoryError", "UnknownNameError", "reoptimize"]

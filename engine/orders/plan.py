@@ -28,13 +28,11 @@ from engine.orders.sourcing import (
     lines_iv,
     stock_iv,
 )
+from engine.outputs import TARGETS
 
 SOURCE_COLUMNS = ("line", "sku", "channel", "region", "location", "quantity", "from_allocation",
                   "lead_time", "cost_per_unit", "cost", "status", "reason")
 """Columns of the DataFrame `Plan.source` returns."""
-
-TARGET_COLUMNS = ("sku", "location", "safety_stock", "reorder_point", "order_up_to",
-                  "service_level", "policy")
 
 
 @dataclass(frozen=True)
@@ -73,7 +71,7 @@ class Replan:
         The SKUs re-planned.
     status : str
         ``optimal``, or ``fallback (...)`` when the LP could not be solved and the SKUs got
-        the policy-based plan of `engine.plan.policy_plan`.
+        the policy-based plan of `engine.stages.plan.policy_plan`.
     objective : float
         Objective of the re-planned SKUs' LP (money; NaN after a fallback).
     seconds : float
@@ -107,6 +105,56 @@ class PlanParts:
     stock: np.ndarray | None = None
     replans: tuple[Replan, ...] = ()
     network: Lazy | None = None
+
+
+@dataclass(frozen=True, eq=False)
+class PlanState:
+    """What re-planning needs of a `Plan`, taken at one moment (`Plan.state`).
+
+    The arrays of the plan's static data are the plan's own, read-only; the working state
+    (``stock``, ``committed``, ``fences``) are copies taken together under the plan's lock,
+    so orders committed after the call do not change them.
+
+    Attributes
+    ----------
+    data : engine.orders.rundir.RunData
+        The run directory as read (network, forecast, targets, configuration).
+    routes : engine.orders.routing.Routes
+        Eligible locations of every (channel, region) in sourcing order.
+    moves : dict of str to numpy.ndarray
+        Tonight's planned moves sorted by SKU: sku, origin, destination (positions), quantity,
+        kind, reason.
+    on_hand : numpy.ndarray, shape (sku, location)
+        Stock before tonight's moves the plan was made with, units.
+    outbound : numpy.ndarray, shape (sku, location)
+        Units tonight's moves take out of each location.
+    stock : numpy.ndarray, shape (sku, location)
+        Working stock now: on hand less outbound moves less committed orders (a copy).
+    committed : numpy.ndarray, shape (sku, location)
+        Units committed orders took since the plan was made (a copy).
+    fence_keys : numpy.ndarray, shape (streams with a ring-fence,)
+        Stream keys (`RunData.stream_key`) of the rows of ``fences``, sorted.
+    fences : numpy.ndarray, shape (streams with a ring-fence, routes.width)
+        Units ring-fenced now for each stream at its eligible locations, by sourcing rank (a
+        copy).
+    replans : tuple of Replan
+        The `engine.reoptimize` calls that led to the plan.
+    network : Lazy
+        The network's planning dataset, built once on first use and shared by the plans made
+        from this one.
+    """
+
+    data: RunData
+    routes: Routes
+    moves: dict[str, np.ndarray]
+    on_hand: np.ndarray
+    outbound: np.ndarray
+    stock: np.ndarray
+    committed: np.ndarray
+    fence_keys: np.ndarray
+    fences: np.ndarray
+    replans: tuple[Replan, ...]
+    network: Lazy
 
 
 class Lazy:
@@ -311,7 +359,7 @@ class Plan:
             keep = keep[columns["location"][keep] == data.locations.code(location)]
         frame = {"sku": np.full(len(keep), data.skus.labels[k], dtype=object),
                  "location": data.locations.labels[columns["location"][keep]]}
-        frame |= {name: columns[name][keep] for name in TARGET_COLUMNS[2:]}
+        frame |= {name: columns[name][keep] for name in TARGETS.names()[2:]}
         return pd.DataFrame(frame)
 
     def moves(self, sku: str | None = None, location: str | None = None) -> pd.DataFrame:
@@ -612,13 +660,18 @@ class Plan:
                     "are ring-fenced for other streams")
         return f"{short}: no stock left at the eligible locations ({places})"
 
-    # --------------------------------------------------------------- for engine.reoptimize
+    # --------------------------------------------------------------------------- re-planning
 
-    def _snapshot(self) -> dict[str, np.ndarray]:
-        """Copies of the working state, taken together under the lock."""
+    def state(self) -> PlanState:
+        """Everything `engine.reoptimize` needs of the plan, with the working stock, committed
+        units and ring-fences copied together under the lock (`PlanState`)."""
         with self._lock:
-            return {"stock": self._stock.copy(), "committed": self._committed.copy(),
-                    "fences": self._fences.copy()}
+            stock, committed = self._stock.copy(), self._committed.copy()
+            fences = self._fences.copy()
+        return PlanState(data=self._data, routes=self._routes, moves=self._moves,
+                         on_hand=self._on_hand, outbound=self._outbound, stock=stock,
+                         committed=committed, fence_keys=self._fence_keys, fences=fences,
+                         replans=self._replans, network=self._network)
 
 
 def _apply_override(values: np.ndarray, cell: np.ndarray, override: StockOverride,
@@ -632,5 +685,5 @@ def _apply_override(values: np.ndarray, cell: np.ndarray, override: StockOverrid
     values[hit] = override.units[position[hit], location[hit]]
 
 
-__all__ = ["Availability", "Plan", "PlanParts", "Replan", "RunDirectoryError",
+__all__ = ["Availability", "Plan", "PlanParts", "PlanState", "Replan", "RunDirectoryError",
            "UnknownNameError"]

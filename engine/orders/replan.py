@@ -1,11 +1,11 @@
 """`reoptimize`: tonight's deployment LP again for a few SKUs, without rerunning the night.
 
 The planning-dataset slice of the chosen SKUs is rebuilt from the run directory: the network
-tables of ``network/`` (through `engine.dataset.build_dataset`, with one empty sales row per
+tables of ``network/`` (through `engine.inputs.dataset.build_dataset`, with one empty sales row per
 forecast series standing in for the history, which the plan stage does not read), the forecast
 means, variances and distributions of ``forecast.parquet``, and the reorder points and
-order-up-to levels of ``targets.parquet``. `engine.plan.add_plan` then builds and solves the
-same LP as the night (`engine.plan.build_problem`), with the run's solver and coverage
+order-up-to levels of ``targets.parquet``. `engine.stages.plan.add_plan` then builds and solves the
+same LP as the night (`engine.stages.plan.build_problem`), with the run's solver and coverage
 horizon, and rounds it to whole packs.
 
 What is held fixed: every other SKU's moves, ring-fences and stock. Capacities are shared
@@ -23,12 +23,12 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from engine.dataset import build_dataset
-from engine.orders.plan import Plan, PlanParts, Replan
+from engine.inputs.dataset import build_dataset
+from engine.inputs.validate import CheckedTables
+from engine.orders.plan import Plan, PlanParts, PlanState, Replan
 from engine.orders.rundir import RunData, readonly, sort_moves
 from engine.orders.sourcing import stock_iv
-from engine.plan import PlanConfig, add_plan, inbound_within
-from engine.validate import CheckedTables
+from engine.stages.plan import PlanConfig, add_plan, inbound_within
 
 
 def reoptimize(plan: Plan, *, skus: Sequence[str],
@@ -60,8 +60,8 @@ def reoptimize(plan: Plan, *, skus: Sequence[str],
     engine.orders.UnknownNameError
         For an unknown SKU.
     ValueError, TypeError
-        For an empty or malformed ``skus``, a bad ``stock``, or ``stock`` naming a SKU that
-        is not re-planned.
+        For a ``plan`` that is not a `Plan`, an empty or malformed ``skus``, a bad ``stock``,
+        or ``stock`` naming a SKU that is not re-planned.
 
     Notes
     -----
@@ -72,7 +72,10 @@ def reoptimize(plan: Plan, *, skus: Sequence[str],
     channels of the LP's streams it may serve).
     """
     tic = time.perf_counter()
-    data = plan._data
+    if not isinstance(plan, Plan):
+        raise TypeError(f"plan must be an engine.Plan; found {type(plan).__name__}")
+    state = plan.state()
+    data = state.data
     chosen = _skus_iv(skus, data)
     override = stock_iv(stock, data)
     if override is not None:
@@ -80,17 +83,16 @@ def reoptimize(plan: Plan, *, skus: Sequence[str],
         if len(outside):
             raise ValueError(f"stock names SKU {data.skus.labels[outside[0]]!r}, which is not "
                              "among the skus to re-plan")
-    snapshot = plan._snapshot()
-    network, inbound = plan._network.get(lambda: _network_dataset(data))
+    network, inbound = state.network.get(lambda: _network_dataset(data))
 
     # stock before tonight's moves: working stock plus the old plan's outbound moves
-    before = snapshot["stock"] + plan._outbound
+    before = state.stock + state.outbound
     if override is not None:
         before[override.sku] = override.units
     config = data.config
     settings = PlanConfig(coverage_periods=int(config.get("coverage_periods", 4)),
                           solver=str(config.get("solver", "highs")))
-    piece = _slice(data, network, chosen, before, inbound, plan)
+    piece = _slice(data, network, chosen, before, inbound, state.moves)
     piece, outcome = add_plan(piece, settings)
 
     moves = {
@@ -101,7 +103,7 @@ def reoptimize(plan: Plan, *, skus: Sequence[str],
         "kind": np.asarray(piece["move_kind"].values, dtype=object),
         "reason": np.asarray(piece["move_reason"].values, dtype=object),
     }
-    old = plan._moves
+    old = state.moves
     keep = ~np.isin(old["sku"], chosen)
     merged = sort_moves({name: np.concatenate([old[name][keep], moves[name]]) for name in old})
 
@@ -111,27 +113,27 @@ def reoptimize(plan: Plan, *, skus: Sequence[str],
                               data.regions.codes(piece["series_region"].values[series]))
     new_location = data.locations.codes(piece["allocation_location"].values)
     new_units = np.asarray(piece["allocation_units"].values, dtype=float)
-    old_key, old_location, old_units = _fence_entries(plan, snapshot["fences"])
+    old_key, old_location, old_units = _fence_entries(state)
     kept = ~np.isin(data.stream_parts(old_key)[0], chosen)
 
     outbound = np.zeros((len(chosen), len(data.locations)))
     row = np.searchsorted(chosen, moves["sku"])
     np.add.at(outbound, (row, moves["origin"]), moves["quantity"])
-    on_hand = np.array(plan._on_hand)
+    on_hand = np.array(state.on_hand)
     on_hand[chosen] = before[chosen]
-    committed = snapshot["committed"]
+    committed = state.committed
     committed[chosen] = 0.0
-    working = snapshot["stock"]
+    working = state.stock
     working[chosen] = np.maximum(before[chosen] - outbound, 0.0)
     labels = tuple(str(s) for s in data.skus.labels[chosen])
     record = Replan(labels, outcome.status, outcome.objective, time.perf_counter() - tic)
     return Plan(PlanParts(
-        data=data, routes=plan._routes, moves=merged, on_hand=on_hand,
+        data=data, routes=state.routes, moves=merged, on_hand=on_hand,
         fence_stream=np.concatenate([old_key[kept], new_key]),
         fence_location=np.concatenate([old_location[kept], new_location]),
         fence_units=np.concatenate([old_units[kept], new_units]),
-        committed=committed, stock=working, replans=(*plan.replans, record),
-        network=plan._network))
+        committed=committed, stock=working, replans=(*state.replans, record),
+        network=state.network))
 
 
 def _skus_iv(skus: Sequence[str], data: RunData) -> np.ndarray:
@@ -144,13 +146,13 @@ def _skus_iv(skus: Sequence[str], data: RunData) -> np.ndarray:
     return np.unique([data.skus.code(s) for s in skus]).astype(np.int64)
 
 
-def _fence_entries(plan: Plan, fences: np.ndarray) -> tuple[np.ndarray, ...]:
+def _fence_entries(state: PlanState) -> tuple[np.ndarray, ...]:
     """(stream key, location, units) of every positive working ring-fence."""
-    data = plan._data
+    data, fences = state.data, state.fences
     row, rank = np.nonzero(fences > 0)
-    key = plan._fence_keys[row]
+    key = state.fence_keys[row]
     _, channel, region = data.stream_parts(key)
-    location = plan._routes.location[channel * len(data.regions) + region, rank]
+    location = state.routes.location[channel * len(data.regions) + region, rank]
     return key, location, fences[row, rank]
 
 
@@ -184,8 +186,8 @@ def _network_dataset(data: RunData):
 
 
 def _slice(data: RunData, network, chosen: np.ndarray, before: np.ndarray,
-           inbound: np.ndarray, plan: Plan):
-    """The planning dataset of the chosen SKUs, ready for `engine.plan.add_plan`."""
+           inbound: np.ndarray, moves: dict[str, np.ndarray]):
+    """The planning dataset of the chosen SKUs, ready for `engine.stages.plan.add_plan`."""
     labels = data.skus.labels[chosen]
     series = np.flatnonzero(np.isin(network["series_sku"].values, labels))
     piece = network.isel(sku=chosen, series=series)
@@ -218,7 +220,7 @@ def _slice(data: RunData, network, chosen: np.ndarray, before: np.ndarray,
         order_up_to[i, where] = targets.columns["order_up_to"][block]
 
     location_capacity, lane_capacity = _capacity_left(data, network, chosen, before, inbound,
-                                                      plan)
+                                                      moves)
     return piece.assign({
         "on_hand": (("sku", "location"), before[chosen]),
         "location_capacity": ("location", location_capacity),
@@ -233,12 +235,12 @@ def _slice(data: RunData, network, chosen: np.ndarray, before: np.ndarray,
 
 
 def _capacity_left(data: RunData, network, chosen: np.ndarray, before: np.ndarray,
-                   inbound: np.ndarray, plan: Plan) -> tuple[np.ndarray, np.ndarray]:
+                   inbound: np.ndarray, moves: dict[str, np.ndarray]
+                   ) -> tuple[np.ndarray, np.ndarray]:
     """Location volume and lane capacities left to the chosen SKUs (module docstring)."""
     volume = np.asarray(network["unit_volume"].values, dtype=float)
     others = np.ones(len(data.skus), dtype=bool)
     others[chosen] = False
-    moves = plan._moves
     moved = np.zeros(before.shape)
     np.add.at(moved, (moves["sku"], moves["origin"]), -moves["quantity"])
     np.add.at(moved, (moves["sku"], moves["destination"]), moves["quantity"])

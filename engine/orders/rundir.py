@@ -20,36 +20,32 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from engine.calendar import infer_freq, normalize_freq
+from engine.inputs.calendar import infer_freq, normalize_freq
+from engine.outputs import (
+    ALLOCATION,
+    FORECAST,
+    INPUT_TABLES,
+    MANIFEST,
+    MOVE_KINDS,
+    NETWORK,
+    NETWORK_TABLES,
+    PLAN,
+    TARGETS,
+    is_quantile_column,
+)
 
-MANIFEST = "manifest.json"
-NETWORK = "network"
-
-REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
-    "forecast.parquet": ("sku", "channel", "region", "date", "mean", "model", "demand_class",
-                         "variance", "distribution"),
-    "targets.parquet": ("sku", "location", "safety_stock", "reorder_point", "order_up_to",
-                        "service_level", "policy"),
-    "plan.parquet": ("sku", "origin", "destination", "quantity", "kind", "reason"),
-    "allocation.parquet": ("sku", "channel", "region", "location", "units"),
-    "network/skus.parquet": ("sku", "category", "unit_cost", "list_price", "unit_volume",
-                             "pack_size", "moq"),
-    "network/channels.parquet": ("channel", "kind", "price_index", "priority", "service_level",
-                                 "backorders", "review_period"),
-    "network/locations.parquet": ("location", "kind", "region", "channel", "capacity",
-                                  "holding_rate"),
-    "network/lanes.parquet": ("origin", "destination", "lead_time", "lead_time_sd",
-                              "cost_per_unit", "capacity"),
-    "network/fulfilment.parquet": ("channel", "region", "location"),
-    "network/inventory.parquet": ("sku", "location", "on_hand"),
-}
-"""Files `Plan.load` needs, with the columns it reads (the run directory of `engine.nightly`)."""
-
-OPTIONAL_NETWORK = ("in_transit", "supply", "promotions", "prices")
+REQUIRED_NETWORK = tuple(name for name in NETWORK_TABLES if INPUT_TABLES[name].required)
+"""Network tables every run writes."""
+OPTIONAL_NETWORK = tuple(name for name in NETWORK_TABLES if not INPUT_TABLES[name].required)
 """Network tables a run writes only when they have rows."""
 
-MOVE_KINDS = ("deploy", "transfer", "cross_channel")
-"""Kinds of plan rows that move stock tonight (``clearance`` rows are suggestions, not moves)."""
+REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
+    **{table.file: table.required for table in (FORECAST, TARGETS, PLAN, ALLOCATION)},
+    **{f"{NETWORK}/{name}.parquet": INPUT_TABLES[name].column_names
+       for name in REQUIRED_NETWORK},
+}
+"""Files `Plan.load` needs, with the columns it reads (`engine.outputs`; the forecast's
+quantile columns too)."""
 
 
 class UnknownNameError(KeyError, ValueError):
@@ -219,7 +215,7 @@ def read_run(directory: str | os.PathLike) -> RunData:
     config = dict(manifest.get("config") or {})
     tables = {name: _read(root, name) for name in REQUIRED_COLUMNS}
     network = {name: tables[f"{NETWORK}/{name}.parquet"].to_pandas()
-               for name in ("skus", "channels", "locations", "lanes", "fulfilment", "inventory")}
+               for name in REQUIRED_NETWORK}
     for name in OPTIONAL_NETWORK:
         path = root / NETWORK / f"{name}.parquet"
         if path.is_file():
@@ -238,27 +234,27 @@ def read_run(directory: str | os.PathLike) -> RunData:
                                 f"{owner[unknown_owner][0]!r} is not a channel; "
                                 f"{channels.describe()}")
 
-    rules = tables["network/fulfilment.parquet"]
-    file = "network/fulfilment.parquet"
+    rules = tables[f"{NETWORK}/fulfilment.parquet"]
+    file = f"{NETWORK}/fulfilment.parquet"
     rule_channel = _coded(rules, "channel", channels, file)
     rule_region = _coded(rules, "region", regions, file)
     rule_location = _coded(rules, "location", places, file)
     eligible = np.zeros((len(channels), len(regions), len(places)), dtype=bool)
     eligible[rule_channel, rule_region, rule_location] = True
 
-    lanes = tables["network/lanes.parquet"]
-    file = "network/lanes.parquet"
+    lanes = tables[f"{NETWORK}/lanes.parquet"]
+    file = f"{NETWORK}/lanes.parquet"
     lane_origin = _coded(lanes, "origin", places, file)
     lane_destination = _coded(lanes, "destination", places, file)
 
-    stock = tables["network/inventory.parquet"]
-    file = "network/inventory.parquet"
+    stock = tables[f"{NETWORK}/inventory.parquet"]
+    file = f"{NETWORK}/inventory.parquet"
     on_hand = np.zeros((len(skus), len(places)))
     np.add.at(on_hand, (_coded(stock, "sku", skus, file), _coded(stock, "location", places, file)),
               _numbers(stock, "on_hand"))
 
     sizes = (len(skus), len(channels), len(regions))
-    forecast = _forecast(tables["forecast.parquet"], skus, channels, regions, sizes)
+    forecast = _forecast(tables[FORECAST.file], skus, channels, regions, sizes)
     freq = run_freq(config, forecast["forecast"].columns["date"])
     data = {
         "directory": root, "config": config, "freq": freq,
@@ -277,9 +273,9 @@ def read_run(directory: str | os.PathLike) -> RunData:
         "network": network,
         **forecast,
     }
-    data |= _targets(tables["targets.parquet"], skus, places)
-    data["moves"] = _moves(tables["plan.parquet"], skus, places)
-    data["allocation"] = _allocation(tables["allocation.parquet"], skus, channels, regions,
+    data |= _targets(tables[TARGETS.file], skus, places)
+    data["moves"] = _moves(tables[PLAN.file], skus, places)
+    data["allocation"] = _allocation(tables[ALLOCATION.file], skus, channels, regions,
                                      places, sizes)
     return RunData(**data)
 
@@ -295,8 +291,8 @@ def run_freq(config: dict, dates: np.ndarray) -> str | None:
 def _inbound(network: dict[str, pd.DataFrame], skus: Names, places: Names, freq: str | None,
              dates: np.ndarray, periods: int) -> np.ndarray:
     """Units arriving at each (sku, location) within the coverage horizon: shipments in transit
-    and scheduled receipts, as `engine.plan.inbound_within` counts them (dates before the start
-    of period ``periods + 1`` after the last history period). Without a known frequency
+    and scheduled receipts, as `engine.stages.plan.inbound_within` counts them (dates before the
+    start of period ``periods + 1`` after the last history period). Without a known frequency
     nothing is counted."""
     inbound = np.zeros((len(skus), len(places)))
     if freq is None or not len(dates):
@@ -329,17 +325,13 @@ def _read(root: Path, name: str) -> pa.Table:
     if missing:
         raise RunDirectoryError(f"{name} in {str(root)!r} lacks columns {', '.join(missing)}; "
                                 f"found {', '.join(schema.names)}")
-    extra = [c for c in schema.names if name == "forecast.parquet" and _is_quantile(c)]
+    extra = [c for c in schema.names if name == FORECAST.file and is_quantile_column(c)]
     columns = [*required, *extra] if not name.startswith(NETWORK) else None
     table = pq.read_table(path, columns=columns)
     for column in required:
         if table.column(column).null_count:
             raise RunDirectoryError(f"{name}: column {column} has empty values")
     return table
-
-
-def _is_quantile(column: str) -> bool:
-    return column.startswith("q") and column[1:].replace(".", "", 1).isdigit()
 
 
 def _text(values) -> np.ndarray:
@@ -377,12 +369,12 @@ def _numbers(table: pa.Table, column: str) -> np.ndarray:
 
 
 def _forecast(table: pa.Table, skus: Names, channels: Names, regions: Names, sizes) -> dict:
-    file = "forecast.parquet"
+    file = FORECAST.file
     sku = _coded(table, "sku", skus, file)
     channel = _coded(table, "channel", channels, file)
     region = _coded(table, "region", regions, file)
     key = (sku * sizes[1] + channel) * sizes[2] + region
-    quantiles = tuple(c for c in table.column_names if _is_quantile(c))
+    quantiles = tuple(c for c in table.column_names if is_quantile_column(c))
     columns: dict[str, np.ndarray] = {
         "date": table.column("date").to_numpy().astype("datetime64[ns]"),
         "mean": _numbers(table, "mean"),
@@ -398,7 +390,7 @@ def _forecast(table: pa.Table, skus: Names, channels: Names, regions: Names, siz
 
 
 def _targets(table: pa.Table, skus: Names, places: Names) -> dict:
-    file = "targets.parquet"
+    file = TARGETS.file
     columns = {"location": _coded(table, "location", places, file),
                **{c: _numbers(table, c) for c in ("safety_stock", "reorder_point",
                                                    "order_up_to", "service_level")},
@@ -411,7 +403,7 @@ def _moves(table: pa.Table, skus: Names, places: Names) -> dict[str, np.ndarray]
     kind = np.asarray(table.column("kind").to_pylist(), dtype=object)
     keep = np.isin(kind, MOVE_KINDS)
     table = table.filter(pa.array(keep))
-    file = "plan.parquet"
+    file = PLAN.file
     moves = {"sku": _coded(table, "sku", skus, file),
              "origin": _coded(table, "origin", places, file),
              "destination": _coded(table, "destination", places, file),
@@ -429,7 +421,7 @@ def sort_moves(moves: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
 
 def _allocation(table: pa.Table, skus: Names, channels: Names, regions: Names, places: Names,
                 sizes) -> dict[str, np.ndarray]:
-    file = "allocation.parquet"
+    file = ALLOCATION.file
     sku = _coded(table, "sku", skus, file)
     key = (sku * sizes[1] + _coded(table, "channel", channels, file)) * sizes[2] \
         + _coded(table, "region", regions, file)

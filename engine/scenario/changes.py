@@ -19,9 +19,9 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from engine.dataset import lane_label
+from engine.inputs.dataset import lane_label
+from engine.inputs.yamlfile import YamlFileError, YamlProblem
 from engine.scenario.schema import Change, Scenario
-from engine.yamlfile import YamlFileError, YamlProblem
 from models.distributions import Family, family_codes
 from models.forecast.intervals import StepDistribution
 
@@ -33,7 +33,7 @@ def apply_changes(ds: xr.Dataset, scenario: Scenario) -> tuple[xr.Dataset, list[
 
     Raises
     ------
-    engine.yamlfile.YamlFileError
+    engine.inputs.yamlfile.YamlFileError
         If a change names something the network does not have.
     """
     problems: list[YamlProblem] = []

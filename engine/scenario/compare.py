@@ -20,7 +20,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from engine.report import _STYLE, _png, _table
+from engine.outputs import KPI_ROLLUPS, KPIS, MANIFEST, MOVE_KINDS, PLAN
+from engine.pipeline.report import _STYLE, _png, _table
 
 KEYS = ["level", "channel", "region"]
 MEASURES = ["demand", "fill_rate", "cycle_service_level", "lost_sales"]
@@ -29,11 +30,10 @@ TOP_MOVES = 20
 
 def kpi_deltas(baseline: Path, scenario: Path) -> pd.DataFrame:
     """Roll-up KPIs of both runs side by side with their differences."""
-    base = pd.read_parquet(baseline / "kpis.parquet")
-    other = pd.read_parquet(scenario / "kpis.parquet")
-    levels = ["channel", "region", "channel_region", "total"]
-    base = base[base["level"].isin(levels)][KEYS + MEASURES]
-    other = other[other["level"].isin(levels)][KEYS + MEASURES]
+    base = pd.read_parquet(baseline / KPIS.file)
+    other = pd.read_parquet(scenario / KPIS.file)
+    base = base[base["level"].isin(KPI_ROLLUPS)][KEYS + MEASURES]
+    other = other[other["level"].isin(KPI_ROLLUPS)][KEYS + MEASURES]
     merged = base.merge(other, on=KEYS, how="outer", suffixes=("_baseline", "_scenario"))
     for measure in MEASURES:
         merged[f"{measure}_change"] = merged[f"{measure}_scenario"] - merged[f"{measure}_baseline"]
@@ -44,7 +44,7 @@ def stock_deltas(baseline: Path, scenario: Path) -> pd.DataFrame:
     """Average stock on hand per location in both runs."""
     frames = []
     for label, directory in (("baseline", baseline), ("scenario", scenario)):
-        kpis = pd.read_parquet(directory / "kpis.parquet")
+        kpis = pd.read_parquet(directory / KPIS.file)
         stock = kpis[kpis["level"] == "location"].groupby("location")["avg_on_hand"].sum()
         frames.append(stock.rename(f"avg_on_hand_{label}"))
     out = pd.concat(frames, axis=1).fillna(0.0)
@@ -57,8 +57,8 @@ def moves_changed(baseline: Path, scenario: Path) -> pd.DataFrame:
     keys = ["sku", "origin", "destination", "kind"]
     frames = []
     for label, directory in (("baseline", baseline), ("scenario", scenario)):
-        plan = pd.read_parquet(directory / "plan.parquet")
-        plan = plan[plan["kind"] != "clearance"]
+        plan = pd.read_parquet(directory / PLAN.file)
+        plan = plan[plan["kind"].isin(MOVE_KINDS)]
         frames.append(plan.groupby(keys)["quantity"].sum().rename(f"quantity_{label}"))
     out = pd.concat(frames, axis=1).fillna(0.0)
     out["change"] = out["quantity_scenario"] - out["quantity_baseline"]
@@ -95,7 +95,7 @@ def write_comparison(results, root: Path) -> Path:
 
 def _section(result, deltas: pd.DataFrame, stocks: pd.DataFrame, changed: pd.DataFrame) -> str:
     scenario = result.scenario
-    manifest = json.loads((result.directory / "manifest.json").read_text())
+    manifest = json.loads((result.directory / MANIFEST).read_text())
     notes = manifest.get("notes", {}).get("scenario", {}).get("notes", [])
     total = deltas[deltas["level"] == "total"].iloc[0]
     tiles = [

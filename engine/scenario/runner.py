@@ -1,13 +1,14 @@
 """Run scenarios against their baseline and compare them.
 
 Every scenario file is checked first (nothing runs when one is wrong). Scenarios that share a
-base and a configuration share one baseline run. Each run is the nightly run (`engine.nightly`)
-with two more stages: the scenario's changes to the input right after loading, and its demand
-multipliers right after the forecast. Runs go to ``OUTPUT/baseline`` (``baseline-2`` ... when
-scenarios need different baselines) and ``OUTPUT/NAME``, each written atomically; then the
-comparison: ``OUTPUT/comparison.html`` and ``OUTPUT/comparison/`` with the KPI deltas by
-channel and region and the moves that changed (`engine.scenario.compare`). Scenario runs go to
-worker processes when ``workers`` > 1; every run is seeded, so the results do not depend on it.
+base and a configuration share one baseline run. Each run is the nightly run
+(`engine.pipeline.nightly`) with two more stages: the scenario's changes to the input right
+after loading, and its demand multipliers right after the forecast. Runs go to
+``OUTPUT/baseline`` (``baseline-2`` ... when scenarios need different baselines) and
+``OUTPUT/NAME``, each written atomically; then the comparison: ``OUTPUT/comparison.html`` and
+``OUTPUT/comparison/`` with the KPI deltas by channel and region and the moves that changed
+(`engine.scenario.compare`). Scenario runs go to worker processes when ``workers`` > 1; every
+run is seeded, so the results do not depend on it.
 """
 
 from __future__ import annotations
@@ -21,13 +22,14 @@ from pathlib import Path
 
 import xarray as xr
 
-from engine.config import RunConfig
-from engine.nightly import STAGES, InputSource, RunContext, RunOutcome, Stage, run
-from engine.runlog import RunLog
+from engine.inputs.yamlfile import YamlFileError, YamlProblem
+from engine.outputs import MANIFEST
+from engine.pipeline.config import RunConfig
+from engine.pipeline.nightly import STAGES, InputSource, RunContext, RunOutcome, Stage, run
+from engine.pipeline.runlog import RunLog
 from engine.scenario.changes import adjust_forecast, apply_changes
 from engine.scenario.compare import write_comparison
 from engine.scenario.schema import Scenario, load_scenario
-from engine.yamlfile import YamlFileError, YamlProblem
 
 
 @dataclass(frozen=True)
@@ -51,7 +53,7 @@ def source_of(scenario: Scenario, demo_skus: int | None = None) -> InputSource:
                            demo_seed=int(settings.get("seed", 0)), demo_freq=freq)
     if kind == "input":
         return InputSource(path=_relative(scenario, settings))
-    manifest_file = _relative(scenario, settings) / "manifest.json"
+    manifest_file = _relative(scenario, settings) / MANIFEST
     if not manifest_file.exists():
         raise YamlFileError([YamlProblem(scenario.file, None, "base.run",
                                          f"a run directory with a manifest, found {settings!r}")])
@@ -109,7 +111,7 @@ def run_scenarios(files: list[str | os.PathLike], output: str | os.PathLike, *,
 
     Raises
     ------
-    engine.yamlfile.YamlFileError
+    engine.inputs.yamlfile.YamlFileError
         When any file is malformed (all files are checked before anything runs).
     FileExistsError
         When a run directory exists and ``overwrite`` is false.

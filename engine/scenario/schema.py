@@ -23,8 +23,8 @@ import os
 import re
 from dataclasses import dataclass, field
 
-from engine.config import RunConfig, config_from_mapping
-from engine.yamlfile import Located, YamlFileError, YamlProblem, read_yaml
+from engine.inputs.yamlfile import Located, YamlFileError, YamlProblem, read_yaml
+from engine.pipeline.config import RunConfig, config_from_mapping
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
 TOP_KEYS = ("name", "description", "base", "config", "changes")
@@ -116,7 +116,7 @@ def load_scenario(path: str | os.PathLike, *, defaults: RunConfig | None = None)
 
     Raises
     ------
-    engine.yamlfile.YamlFileError
+    engine.inputs.yamlfile.YamlFileError
         Listing every problem with the file, the line and the key.
     """
     document = read_yaml(path)

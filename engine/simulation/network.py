@@ -25,8 +25,6 @@ in the batch, their order, the chunking or the number of threads.
 
 from __future__ import annotations
 
-import numbers
-import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Literal, get_args
@@ -35,6 +33,7 @@ import numba
 import numpy as np
 
 from engine.simulation import network_kernels as kernels
+from models.checks import check_range, flag, float_array, found, integer_array, whole
 from models.distributions import Family, negative_binomial_parameters
 
 Rationing = Literal["priority", "fair_share"]
@@ -67,14 +66,11 @@ Execution = Literal["serial", "prange", "threads"]
 """
 
 DEFAULT_EXECUTION: Execution = "threads"
-"""The `Execution` of `simulate_network` unless told otherwise (or overridden by the environment
-variable `EXECUTION_VARIABLE`, e.g. "serial" on a Dask worker that already runs one task per
-core).
+"""The `Execution` of `simulate_network` unless told otherwise (a caller that already runs one
+task per core, such as a Dask worker, asks for "serial": `engine.stages.simulate.SimulationConfig`).
 
 Chosen from benchmarks/bench_simulation_network.py on the two-core development machine: see
 `simulate_network`, *Notes*, for the figures and their caveat."""
-
-EXECUTION_VARIABLE = "OMNISTOCK_SIMULATION_EXECUTION"
 
 DEFAULT_CHUNK_SKUS = 128
 
@@ -417,7 +413,7 @@ def simulate_network(arrays: NetworkArrays, *, samples: int, periods: int, seed:
                      demand: np.ndarray | None = None, demand_mean: np.ndarray | None = None,
                      demand_variance: np.ndarray | None = None,
                      demand_family: np.ndarray | None = None,
-                     rationing: Rationing = "priority", execution: Execution | None = None,
+                     rationing: Rationing = "priority", execution: Execution = DEFAULT_EXECUTION,
                      chunk_skus: int | None = None,
                      record_trajectory: bool = False) -> NetworkSimulation:
     """Simulate every SKU of ``arrays`` on its network, ``samples`` times over ``periods``.
@@ -451,9 +447,9 @@ def simulate_network(arrays: NetworkArrays, *, samples: int, periods: int, seed:
         binomial (which needs variance > mean in every period with mean > 0).
     rationing : {"priority", "fair_share"}, default "priority"
         How a source short of stock splits it among its requesters.
-    execution : {"serial", "prange", "threads"} or None, default None
-        How the SKUs are spread over the cores (`Execution`); None: `DEFAULT_EXECUTION`.
-        Results are identical either way.
+    execution : {"serial", "prange", "threads"}, default `DEFAULT_EXECUTION`
+        How the SKUs are spread over the cores (`Execution`). Results are identical either
+        way.
     chunk_skus : int or None, default None
         SKUs per chunk (`DEFAULT_CHUNK_SKUS` if None): the unit of work of a thread and of the
         demand drawn at once; results do not depend on it.
@@ -626,24 +622,23 @@ def _network_iv(arrays: NetworkArrays) -> dict[str, np.ndarray]:
     derived ones the kernels need (location order, children, cdfs, serving order)."""
     out: dict[str, np.ndarray] = {}
 
-    source = _integer_array(arrays.source, "source", ndim=1)
+    source = integer_array(arrays.source, "source", ndim=1)
     L = source.shape[0]
     if not 1 <= L <= MAX_LOCATIONS:
         raise ValueError(f"source must have between 1 and {MAX_LOCATIONS} locations; "
                          f"found {L}")
-    bad = np.flatnonzero((source < -1) | (source >= L) | (source == np.arange(L)))
-    if bad.size:
-        v = int(bad[0])
+    bad = (source < -1) | (source >= L) | (source == np.arange(L))
+    if bad.any():
         raise ValueError(f"source must hold -1 (supplier) or another location in 0..{L - 1}; "
-                         f"found source[{v}] = {int(source[v])}")
+                         f"{found(source, bad, name='source')}")
     depth = _depths(source)
     out["source"] = source
 
-    pmf = _float_array(arrays.lead_time_pmf, "lead_time_pmf", ndim=2)
+    pmf = float_array(arrays.lead_time_pmf, "lead_time_pmf", ndim=2)
     if pmf.shape[0] != L or pmf.shape[1] < 1:
         raise ValueError(f"lead_time_pmf must have shape (locations, Lmax + 1) = ({L}, >=1); "
                          f"found {pmf.shape}")
-    _check_range(pmf, "lead_time_pmf", minimum=0.0)
+    check_range(pmf, "lead_time_pmf", low=0.0, style="entry")
     totals = pmf.sum(axis=1)
     bad = np.flatnonzero(np.abs(totals - 1.0) > 1e-9)
     if bad.size:
@@ -651,20 +646,20 @@ def _network_iv(arrays: NetworkArrays) -> dict[str, np.ndarray]:
                          f"summing to {float(totals[bad[0]])!r}")
     out["lead_time_pmf"] = pmf
 
-    out["location_priority"] = _float_array(arrays.location_priority, "location_priority",
+    out["location_priority"] = float_array(arrays.location_priority, "location_priority",
                                             shape=(L,))
-    _check_range(out["location_priority"], "location_priority")
+    check_range(out["location_priority"], "location_priority", style="entry")
 
-    sku_key = _integer_array(arrays.sku_key, "sku_key", ndim=1, unsigned=True)
+    sku_key = integer_array(arrays.sku_key, "sku_key", ndim=1, unsigned=True)
     K = sku_key.shape[0]
     out["sku_key"] = sku_key
 
     for name in ("reorder_point", "order_up_to", "holding_cost", "on_hand"):
-        out[name] = _float_array(getattr(arrays, name), name, shape=(K, L))
-    _check_range(out["reorder_point"], "reorder_point", allow_minus_inf=True)
-    _check_range(out["order_up_to"], "order_up_to")
-    _check_range(out["holding_cost"], "holding_cost", minimum=0.0)
-    _check_range(out["on_hand"], "on_hand", minimum=0.0)
+        out[name] = float_array(getattr(arrays, name), name, shape=(K, L))
+    check_range(out["reorder_point"], "reorder_point", allow_minus_inf=True, style="entry")
+    check_range(out["order_up_to"], "order_up_to", style="entry")
+    check_range(out["holding_cost"], "holding_cost", low=0.0, style="entry")
+    check_range(out["on_hand"], "on_hand", low=0.0, style="entry")
     above = np.argwhere(out["reorder_point"] > out["order_up_to"])
     if above.size:
         k, v = above[0]
@@ -674,17 +669,17 @@ def _network_iv(arrays: NetworkArrays) -> dict[str, np.ndarray]:
     if arrays.order_cost is None:
         out["order_cost"] = np.zeros((K, L))
     else:
-        out["order_cost"] = _float_array(arrays.order_cost, "order_cost", shape=(K, L))
-        _check_range(out["order_cost"], "order_cost", minimum=0.0)
+        out["order_cost"] = float_array(arrays.order_cost, "order_cost", shape=(K, L))
+        check_range(out["order_cost"], "order_cost", low=0.0, style="entry")
 
-    arrivals = _float_array(arrays.arrivals, "arrivals", ndim=3, leading=(K, L))
-    _check_range(arrivals, "arrivals", minimum=0.0)
+    arrivals = float_array(arrays.arrivals, "arrivals", ndim=3, leading=(K, L))
+    check_range(arrivals, "arrivals", low=0.0, style="entry")
     out["arrivals"] = arrivals
     if arrays.receipts is None:
         receipts = np.zeros((K, L, 0))
     else:
-        receipts = _float_array(arrays.receipts, "receipts", ndim=3, leading=(K, L))
-        _check_range(receipts, "receipts", minimum=0.0)
+        receipts = float_array(arrays.receipts, "receipts", ndim=3, leading=(K, L))
+        check_range(receipts, "receipts", low=0.0, style="entry")
     out["receipts"] = receipts
     horizon = max(arrivals.shape[2], receipts.shape[2])
     inbound = np.zeros((K, L, horizon))
@@ -692,21 +687,21 @@ def _network_iv(arrays: NetworkArrays) -> dict[str, np.ndarray]:
     inbound[:, :, :receipts.shape[2]] += receipts
     out["_inbound"] = inbound
 
-    sku_stream_ptr = _integer_array(arrays.sku_stream_ptr, "sku_stream_ptr", shape=(K + 1,))
-    stream_ptr = _integer_array(arrays.stream_ptr, "stream_ptr", ndim=1)
+    sku_stream_ptr = integer_array(arrays.sku_stream_ptr, "sku_stream_ptr", shape=(K + 1,))
+    stream_ptr = integer_array(arrays.stream_ptr, "stream_ptr", ndim=1)
     S = stream_ptr.shape[0] - 1
     if S < 0:
         raise ValueError("stream_ptr must have one more entry than there are streams; "
                          "found an empty array")
     _check_pointers(sku_stream_ptr, "sku_stream_ptr", end=S, end_name="the number of streams "
                     "(len(stream_ptr) - 1)", strict=False)
-    stream_locations = _integer_array(arrays.stream_locations, "stream_locations", ndim=1)
+    stream_locations = integer_array(arrays.stream_locations, "stream_locations", ndim=1)
     _check_pointers(stream_ptr, "stream_ptr", end=stream_locations.shape[0],
                     end_name="len(stream_locations)", strict=True)
-    bad = np.flatnonzero((stream_locations < 0) | (stream_locations >= L))
-    if bad.size:
-        raise ValueError(f"stream_locations must hold locations in 0..{L - 1}; found "
-                         f"stream_locations[{bad[0]}] = {int(stream_locations[bad[0]])}")
+    bad = (stream_locations < 0) | (stream_locations >= L)
+    if bad.any():
+        raise ValueError(f"stream_locations must hold locations in 0..{L - 1}; "
+                         f"{found(stream_locations, bad, name='stream_locations')}")
     stream_of = np.repeat(np.arange(S), np.diff(stream_ptr))
     pairs = stream_of * L + stream_locations
     if np.unique(pairs).shape[0] != pairs.shape[0]:
@@ -724,11 +719,11 @@ def _network_iv(arrays: NetworkArrays) -> dict[str, np.ndarray]:
         raise ValueError(f"backorders must have shape (streams,) = ({S},); found "
                          f"{backorders.shape}")
     out["backorders"] = np.array(backorders, dtype=np.bool_, order="C")
-    out["shortage_cost"] = _float_array(arrays.shortage_cost, "shortage_cost", shape=(S,))
-    _check_range(out["shortage_cost"], "shortage_cost", minimum=0.0)
-    out["stream_priority"] = _float_array(arrays.stream_priority, "stream_priority",
+    out["shortage_cost"] = float_array(arrays.shortage_cost, "shortage_cost", shape=(S,))
+    check_range(out["shortage_cost"], "shortage_cost", low=0.0, style="entry")
+    out["stream_priority"] = float_array(arrays.stream_priority, "stream_priority",
                                           shape=(S,))
-    _check_range(out["stream_priority"], "stream_priority")
+    check_range(out["stream_priority"], "stream_priority", style="entry")
 
     # derived: leaves before their sources; children by decreasing priority, ties by index
     index = np.arange(L)
@@ -777,30 +772,26 @@ def _simulate_network_iv(arrays, samples, periods, seed, demand, demand_mean, de
     """Validate the arguments of `simulate_network`; return them normalised."""
     if not isinstance(arrays, NetworkArrays):
         raise TypeError(f"arrays must be a NetworkArrays; found {type(arrays).__name__}")
-    samples = _whole(samples, "samples", minimum=1, maximum=MAX_SAMPLES)
-    periods = _whole(periods, "periods", minimum=1, maximum=MAX_PERIODS)
-    seed = _whole(seed, "seed", minimum=0)
+    samples = whole(samples, "samples", minimum=1, maximum=MAX_SAMPLES)
+    periods = whole(periods, "periods", minimum=1, maximum=MAX_PERIODS)
+    seed = whole(seed, "seed", minimum=0)
     if rationing not in _RATIONING_CODES:
         raise ValueError(f"rationing must be one of {', '.join(map(repr, get_args(Rationing)))};"
                          f" found {rationing!r}")
-    name = "execution"
-    if execution is None:
-        execution = os.environ.get(EXECUTION_VARIABLE) or DEFAULT_EXECUTION
-        name = f"execution (from the environment variable {EXECUTION_VARIABLE})"
     if execution not in get_args(Execution):
-        raise ValueError(f"{name} must be one of {', '.join(map(repr, get_args(Execution)))}; "
+        raise ValueError(f"execution must be one of {', '.join(map(repr, get_args(Execution)))}; "
                          f"found {execution!r}")
-    _flag(record_trajectory, "record_trajectory")
+    flag(record_trajectory, "record_trajectory")
     chunk_skus = (DEFAULT_CHUNK_SKUS if chunk_skus is None
-                  else _whole(chunk_skus, "chunk_skus", minimum=1))
+                  else whole(chunk_skus, "chunk_skus", minimum=1))
     S = arrays.streams
     parameters = (demand_mean, demand_variance, demand_family)
     if demand is not None:
         if any(value is not None for value in parameters):
             raise ValueError("demand must be given either as draws (demand) or as parameters "
                              "(demand_mean, demand_variance, demand_family), not both")
-        demand = _float_array(demand, "demand", shape=(S, samples, periods), copy=False)
-        _check_range(demand, "demand", minimum=0.0)
+        demand = float_array(demand, "demand", shape=(S, samples, periods), copy=False)
+        check_range(demand, "demand", low=0.0, style="entry")
     else:
         missing = [name for name, value in zip(
             ("demand_mean", "demand_variance", "demand_family"), parameters, strict=True)
@@ -808,18 +799,18 @@ def _simulate_network_iv(arrays, samples, periods, seed, demand, demand_mean, de
         if missing:
             raise ValueError(f"demand must be given as draws (demand) or as parameters; "
                              f"missing {', '.join(missing)}")
-        demand_mean = _float_array(demand_mean, "demand_mean", shape=(S, periods), copy=False)
-        demand_variance = _float_array(demand_variance, "demand_variance", shape=(S, periods),
+        demand_mean = float_array(demand_mean, "demand_mean", shape=(S, periods), copy=False)
+        demand_variance = float_array(demand_variance, "demand_variance", shape=(S, periods),
                                        copy=False)
-        _check_range(demand_mean, "demand_mean", minimum=0.0)
-        _check_range(demand_variance, "demand_variance", minimum=0.0)
-        demand_family = _integer_array(demand_family, "demand_family", shape=(S,))
+        check_range(demand_mean, "demand_mean", low=0.0, style="entry")
+        check_range(demand_variance, "demand_variance", low=0.0, style="entry")
+        demand_family = integer_array(demand_family, "demand_family", shape=(S,))
         codes = [int(code) for code in Family]
-        bad = np.flatnonzero(~np.isin(demand_family, codes))
-        if bad.size:
+        bad = ~np.isin(demand_family, codes)
+        if bad.any():
             allowed = ", ".join(f"{int(code)} ({code.name.lower()})" for code in Family)
-            raise ValueError(f"demand_family must hold {allowed}; found demand_family"
-                             f"[{bad[0]}] = {int(demand_family[bad[0]])}")
+            raise ValueError(f"demand_family must hold {allowed}; "
+                             f"{found(demand_family, bad, name='demand_family')}")
         negative_binomial = demand_family == Family.NEGATIVE_BINOMIAL
         bad = np.argwhere(negative_binomial[:, None] & (demand_mean > 0)
                           & (demand_variance <= demand_mean))
@@ -837,11 +828,11 @@ def _simulate_network_iv(arrays, samples, periods, seed, demand, demand_mean, de
 
 
 def _sku_selection(skus, count: int) -> np.ndarray:
-    skus = _integer_array(skus, "skus", ndim=1)
-    bad = np.flatnonzero((skus < 0) | (skus >= count))
-    if bad.size:
-        raise ValueError(f"skus must hold SKU indices in 0..{count - 1}; found skus[{bad[0]}] = "
-                         f"{int(skus[bad[0]])}")
+    skus = integer_array(skus, "skus", ndim=1)
+    bad = (skus < 0) | (skus >= count)
+    if bad.any():
+        raise ValueError(f"skus must hold SKU indices in 0..{count - 1}; "
+                         f"{found(skus, bad, name='skus')}")
     return skus
 
 
@@ -850,68 +841,6 @@ def _ranges(starts: np.ndarray, stops: np.ndarray) -> np.ndarray:
     lengths = stops - starts
     offsets = np.repeat(starts - np.concatenate([[0], np.cumsum(lengths)[:-1]]), lengths)
     return (np.arange(int(lengths.sum())) + offsets).astype(np.int64)
-
-
-def _float_array(value, name: str, *, shape=None, ndim=None, leading=None,
-                 copy: bool = True) -> np.ndarray:
-    """``value`` as a C-contiguous float64 array of the given shape (or ndim / leading axes)."""
-    array = np.asarray(value)
-    if array.dtype == np.bool_ or not (np.issubdtype(array.dtype, np.floating)
-                                       or np.issubdtype(array.dtype, np.integer)):
-        raise TypeError(f"{name} must be an array of real numbers; found dtype {array.dtype}")
-    _check_shape(array, name, shape=shape, ndim=ndim, leading=leading)
-    if copy:
-        return np.array(array, dtype=np.float64, order="C")
-    return np.ascontiguousarray(array, dtype=np.float64)
-
-
-def _integer_array(value, name: str, *, shape=None, ndim=None, unsigned: bool = False,
-                   ) -> np.ndarray:
-    """``value`` as a C-contiguous int64 (uint64 if ``unsigned``) array of the given shape."""
-    array = np.asarray(value)
-    empty_default = array.size == 0 and array.dtype == np.float64  # np.array([]) is float
-    if (array.dtype == np.bool_ or not np.issubdtype(array.dtype, np.integer)) \
-            and not empty_default:
-        raise TypeError(f"{name} must be an array of integers; found dtype {array.dtype}")
-    _check_shape(array, name, shape=shape, ndim=ndim)
-    if unsigned:
-        if array.size and np.issubdtype(array.dtype, np.signedinteger) and array.min() < 0:
-            i = int(np.argmin(array))
-            raise ValueError(f"{name} must hold integers >= 0; found {name}[{i}] = "
-                             f"{int(array[i])}")
-        return np.array(array, dtype=np.uint64, order="C")
-    if array.dtype == np.uint64 and array.size and array.max() > np.iinfo(np.int64).max:
-        raise ValueError(f"{name} must hold integers below 2**63; found {int(array.max())}")
-    return np.array(array, dtype=np.int64, order="C")
-
-
-def _check_shape(array: np.ndarray, name: str, *, shape=None, ndim=None, leading=None) -> None:
-    if shape is not None and array.shape != tuple(shape):
-        raise ValueError(f"{name} must have shape {tuple(shape)}; found {array.shape}")
-    if ndim is not None and array.ndim != ndim:
-        raise ValueError(f"{name} must be a {ndim}-dimensional array; found shape "
-                         f"{array.shape}")
-    if leading is not None and array.shape[:len(leading)] != tuple(leading):
-        raise ValueError(f"{name} must have shape {(*leading, 'periods')}; found "
-                         f"{array.shape}")
-
-
-def _check_range(array: np.ndarray, name: str, *, minimum: float | None = None,
-                 allow_minus_inf: bool = False) -> None:
-    """Raise ValueError naming the first entry that is not finite (or -inf when allowed) or is
-    below ``minimum``."""
-    finite = np.isfinite(array)
-    if allow_minus_inf:
-        finite |= array == -np.inf
-    bad = ~finite if minimum is None else ~finite | (array < minimum)
-    if bad.any():
-        where = tuple(int(i) for i in np.argwhere(bad)[0])
-        index = ", ".join(map(str, where))
-        expected = "finite numbers" + ("" if minimum is None else f" >= {minimum:g}")
-        if allow_minus_inf:
-            expected += " or -inf"
-        raise ValueError(f"{name} must hold {expected}; found {name}[{index}] = "
-                         f"{float(array[where])!r}")
 
 
 def _check_pointers(pointers: np.ndarray, name: str, *, end: int, end_name: str,
@@ -928,17 +857,3 @@ def _check_pointers(pointers: np.ndarray, name: str, *, end: int, end_name: str,
         rule = "increase (every stream has an eligible location)" if strict else "not decrease"
         raise ValueError(f"{name} must {rule}; found {name}[{i}] = {int(pointers[i])}, "
                          f"{name}[{i + 1}] = {int(pointers[i + 1])}")
-
-
-def _flag(value, name: str) -> None:
-    if not isinstance(value, bool | np.bool_):
-        raise TypeError(f"{name} must be True or False; found {type(value).__name__} {value!r}")
-
-
-def _whole(value, name: str, *, minimum: int, maximum: int | None = None) -> int:
-    if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an integer; found {type(value).__name__} {value!r}")
-    if value < minimum or (maximum is not None and value > maximum):
-        bound = f">= {minimum}" if maximum is None else f"in {minimum}..{maximum}"
-        raise ValueError(f"{name} must be an integer {bound}; found {value!r}")
-    return int(value)

@@ -8,13 +8,12 @@ sums into a `PolicySimulation`.
 
 from __future__ import annotations
 
-import numbers
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
 
 from engine.simulation import kernels
+from models.checks import flag, frozen_distribution, nonnegative, whole
 from models.policy import RQ, SS, BaseStock
 
 KERNEL = kernels.simulate_samples
@@ -254,17 +253,15 @@ def _simulate_policy_iv(demand, policy, lead_time, holding_cost, shortage_cost, 
     else:
         reorder_point, order_up_to, order_quantity = policy.r, policy.r + policy.Q, policy.Q
 
-    lead = _whole(lead_time, "lead_time", minimum=0)
-    costs = [_nonnegative(value, name) for value, name in (
+    lead = whole(lead_time, "lead_time", minimum=0)
+    costs = [nonnegative(value, name, one_message=True) for value, name in (
         (holding_cost, "holding_cost"), (shortage_cost, "shortage_cost"),
         (fixed_cost, "fixed_cost"))]
-    periods = _whole(periods, "periods", minimum=1)
-    samples = _whole(samples, "samples", minimum=1)
-    seed = _whole(seed, "seed", minimum=0)
-    if not isinstance(backorders, bool | np.bool_):
-        raise TypeError(f"backorders must be True or False; found {type(backorders).__name__} "
-                        f"{backorders!r}")
-    warmup = periods // 10 if warmup is None else _whole(warmup, "warmup", minimum=0)
+    periods = whole(periods, "periods", minimum=1)
+    samples = whole(samples, "samples", minimum=1)
+    seed = whole(seed, "seed", minimum=0)
+    flag(backorders, "backorders")
+    warmup = periods // 10 if warmup is None else whole(warmup, "warmup", minimum=0)
     if periods <= warmup:
         raise ValueError(f"periods must be greater than warmup (some periods must be "
                          f"measured); found periods={periods}, warmup={warmup}")
@@ -278,15 +275,7 @@ def _check_demand(demand) -> None:
     As in `models.policy`, a distribution without shape parameters
     (``scipy.stats.rv_discrete(values=...)``) counts as frozen.
     """
-    families = stats.rv_discrete | stats.rv_continuous
-    if isinstance(demand, families):
-        if demand.numargs:  # an unfrozen family such as scipy.stats.poisson
-            raise TypeError(f"demand must be a frozen scipy.stats distribution: give the "
-                            f"parameters of {demand.name}, e.g. scipy.stats.{demand.name}(...)")
-    elif not isinstance(getattr(demand, "dist", None), families):
-        raise TypeError(f"demand must be a frozen scipy.stats distribution such as "
-                        f"scipy.stats.poisson(10) or scipy.stats.norm(50, 8); "
-                        f"found {type(demand).__name__}")
+    frozen_distribution(demand, "demand", check_values=False)
     mean = float(demand.mean())
     if not np.isfinite(mean):
         raise ValueError(f"demand must have a finite mean (are its parameters valid?); "
@@ -297,20 +286,3 @@ def _check_demand(demand) -> None:
                          f"{MAX_NEGATIVE_DEMAND_PROBABILITY}, as negative draws are served as "
                          f"zero; found P(D < 0) = {negative:.3g} (use a distribution on the "
                          f"non-negative numbers, e.g. scipy.stats.truncnorm)")
-
-
-def _nonnegative(value, name: str) -> float:
-    if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a real number; found {type(value).__name__} {value!r}")
-    number = float(value)
-    if not np.isfinite(number) or number < 0:
-        raise ValueError(f"{name} must be a finite number >= 0; found {number!r}")
-    return number
-
-
-def _whole(value, name: str, *, minimum: int) -> int:
-    if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an integer; found {type(value).__name__} {value!r}")
-    if value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}; found {value!r}")
-    return int(value)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from models.policy._checks import positive
+from models.checks import positive
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import integrate
 
-from models.policy._checks import frozen_distribution, positive
+from models.checks import frozen_distribution, positive
 from models.policy._integer_demand import IntegerDemand
 from models.policy.types import BaseStock
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from scipy import stats
 
-from models.policy._checks import nonnegative, positive
+from models.checks import nonnegative, positive
 from models.policy._integer_demand import IntegerDemand
 from models.policy.types import RQ
 

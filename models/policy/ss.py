@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from models.policy._checks import frozen_distribution, nonnegative, positive, whole
+from models.checks import frozen_distribution, nonnegative, positive, whole
 from models.policy._integer_demand import IntegerDemand
 from models.policy.types import SS
 

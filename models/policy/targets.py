@@ -21,6 +21,7 @@ from typing import Literal, get_args
 
 import numpy as np
 
+from models.checks import check_range, numeric_array
 from models.distributions import (
     FAMILY_CHOICES,
     WHOLE_UNIT_SLACK,
@@ -29,7 +30,6 @@ from models.distributions import (
     loss_levels,
     quantile_levels,
 )
-from models.policy._checks import check_range, numeric_array
 
 ServiceMeasure = Literal["cycle", "fill_rate"]
 """``"cycle"``: probability of no stockout per replenishment cycle (type 1, alpha);

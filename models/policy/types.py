@@ -20,7 +20,7 @@ from __future__ import annotations
 import numbers
 from dataclasses import dataclass
 
-from models.policy._checks import positive, real
+from models.checks import positive, real
 
 
 def _units(value: object, name: str, *, strictly_positive: bool = False) -> int | float:

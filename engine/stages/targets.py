@@ -27,6 +27,7 @@ import pandas as pd
 import xarray as xr
 
 from engine.network import primary_location, replenishment_lane, series_index
+from engine.outputs import TARGETS
 from models.policy import stock_targets
 
 POLICY = "s,S"
@@ -67,7 +68,7 @@ def add_targets(ds: xr.Dataset, config: TargetConfig = TargetConfig()) -> xr.Dat
     Parameters
     ----------
     ds : xarray.Dataset
-        The planning dataset with the forecast (`engine.forecasting.add_forecast`).
+        The planning dataset with the forecast (`engine.stages.forecasting.add_forecast`).
     config : TargetConfig
     """
     n_sku, n_loc = ds.sizes["sku"], ds.sizes["location"]
@@ -154,13 +155,14 @@ def _review_periods(ds: xr.Dataset, location: np.ndarray, channel: np.ndarray) -
 
 
 def targets_table(ds: xr.Dataset) -> pd.DataFrame:
-    """Rows of ``targets.parquet``: every sku x location with demand to protect or a target.
+    """Rows of ``targets.parquet`` (`engine.outputs.TARGETS`): every sku x location with demand
+    to protect or a target.
 
     Columns: sku, location, safety_stock, reorder_point, order_up_to, service_level, policy.
     """
     keep = (ds["target_mean"].values > 0) | (ds["target_order_up_to"].values > 0)
     sku, location = np.nonzero(keep)
-    return pd.DataFrame({
+    return TARGETS.conform(pd.DataFrame({
         "sku": ds["sku"].values[sku],
         "location": ds["location"].values[location],
         "safety_stock": ds["target_safety_stock"].values[sku, location],
@@ -168,4 +170,4 @@ def targets_table(ds: xr.Dataset) -> pd.DataFrame:
         "order_up_to": ds["target_order_up_to"].values[sku, location],
         "service_level": ds["target_service_level"].values[sku, location],
         "policy": POLICY,
-    })
+    }))

@@ -4,7 +4,7 @@ One entry point, `check_tables`, takes the raw tables of a directory and returns
 tables, or raises one `InputError` listing every problem as table, row, column, expected, found.
 The rules, in the order they run:
 
-1. every cell has the column's type and lies in its range (`engine.contract`);
+1. every cell has the column's type and lies in its range (`engine.inputs.contract`);
 2. keys are unique (one row per sku, per lane, per (date, sku, channel, region), ...);
 3. every sku, channel, region, location and lane named in one table exists where it is defined
    (regions are the regions of `locations`);
@@ -24,11 +24,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from engine.calendar import describe_dates, infer_freq, normalize_freq, off_frequency
-from engine.coerce import Coerced, coerce
-from engine.contract import CATEGORY_PREFIX, TABLES, WILDCARD, Column
 from engine.errors import InputError, Problem
-from engine.tables import RawTable
+from engine.inputs.calendar import describe_dates, infer_freq, normalize_freq, off_frequency
+from engine.inputs.coerce import Coerced, coerce
+from engine.inputs.contract import CATEGORY_PREFIX, TABLES, WILDCARD, Column
+from engine.inputs.tables import RawTable
 
 MAX_VALUES_PER_RULE = 5
 
@@ -58,7 +58,7 @@ def check_tables(raw: dict[str, RawTable], *, freq: str | None = None,
     Parameters
     ----------
     raw : dict of str to RawTable
-        Tables as read by `engine.tables.read_directory`.
+        Tables as read by `engine.inputs.tables.read_directory`.
     freq : str, optional
         Declared period frequency; inferred from the sales dates when omitted.
     source : str

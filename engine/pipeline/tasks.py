@@ -2,7 +2,7 @@
 simulation. Plain module-level functions of plain data, so a Dask worker can run them.
 
 Each task returns only what it adds to the planning dataset (and what it has to report), so the
-driver joins partitions in partition order (`engine.partitions.combine_additions`).
+driver joins partitions in partition order (`engine.pipeline.partitions.combine_additions`).
 """
 
 from __future__ import annotations
@@ -13,10 +13,10 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
-from engine.forecasting import ForecastConfig, add_forecast
-from engine.inputs import load_inputs
-from engine.plan import PlanConfig, add_plan
-from engine.simulate import SimulationConfig, add_simulation
+from engine.inputs.load import load_inputs
+from engine.stages.forecasting import ForecastConfig, add_forecast
+from engine.stages.plan import PlanConfig, add_plan
+from engine.stages.simulate import SimulationConfig, add_simulation
 from models.forecast.core import FAILED_SUFFIX
 
 FORECAST_VARIABLES = ("forecast_mean", "forecast_variance", "forecast_distribution",

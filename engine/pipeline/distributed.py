@@ -2,31 +2,28 @@
 
 `DaskExecutor` starts a local cluster of worker processes (``workers=N``) or connects to an
 existing one (``scheduler="tcp://host:8786"``) and runs the run's partition tasks
-(`engine.tasks`: forecast, the plan of SKUs that share no capacity, simulation) there, one task
-per SKU partition, results gathered in partition order. What couples SKUs (the deployment LP
-when a location or lane capacity can bind) stays on the driver, as do loading and checking the
-input, the targets (vectorised, seconds for millions of pairs) and writing the outputs.
+(`engine.pipeline.tasks`: forecast, the plan of SKUs that share no capacity, simulation) there,
+one task per SKU partition, results gathered in partition order. What couples SKUs (the
+deployment LP when a location or lane capacity can bind) stays on the driver, as do loading and
+checking the input, the targets (vectorised, seconds for millions of pairs) and writing the
+outputs.
 
 Data goes out as partitions: a forecast task gets the partition's rows (or, for an input
 directory, only its SKU list, and reads its rows from the directory itself, which must then be
 on a path every worker can read); a plan or simulation task gets its partition of the planning
 dataset. Tasks are pure functions of their partition, so the scheduler reruns a task whose
 worker died on another worker, and the night completes with the same result. Numba's own
-threads are turned off on the workers (one task per worker process).
+threads are not used on the workers (one task per worker process): simulation tasks get
+``execution="serial"`` in their settings (`DaskExecutor.simulation_execution`).
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterable
 
-from distributed import Client, LocalCluster, WorkerPlugin, as_completed
+from distributed import Client, LocalCluster, as_completed
 
-from engine.simulation.network import EXECUTION_VARIABLE
-
-
-def _serial_simulation() -> None:
-    os.environ[EXECUTION_VARIABLE] = "serial"
+from engine.simulation.network import Execution
 
 
 class DaskExecutor:
@@ -52,8 +49,10 @@ class DaskExecutor:
             self.cluster = LocalCluster(n_workers=workers, threads_per_worker=1,
                                         processes=True, dashboard_address=":0")
             self.client = Client(self.cluster)
-        self.client.run(_serial_simulation)
-        self.client.register_plugin(_SerialSimulationPlugin(), name="omnistock-serial")
+
+    simulation_execution: Execution = "serial"
+    """How simulation tasks spread their SKUs over the cores on a worker: one after the other,
+    as each worker process already runs one task per core."""
 
     @property
     def workers(self) -> int:
@@ -82,12 +81,3 @@ class DaskExecutor:
     def __exit__(self, *exc) -> None:
         self.close()
 
-
-class _SerialSimulationPlugin(WorkerPlugin):
-    """Keeps numba single-threaded on workers that join (or restart) later."""
-
-    def setup(self, worker) -> None:
-        _serial_simulation()
-
-    def teardown(self, worker) -> None:
-        pass

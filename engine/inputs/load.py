@@ -7,9 +7,9 @@ from pathlib import Path
 
 import xarray as xr
 
-from engine.dataset import build_dataset, to_tables
-from engine.tables import FileFormat, read_directory, write_directory
-from engine.validate import check_tables
+from engine.inputs.dataset import build_dataset, to_tables
+from engine.inputs.tables import FileFormat, read_directory, write_directory
+from engine.inputs.validate import check_tables
 
 
 def load_inputs(path: str | os.PathLike, *, freq: str | None = None, skus=None,
@@ -32,7 +32,7 @@ def load_inputs(path: str | os.PathLike, *, freq: str | None = None, skus=None,
     Returns
     -------
     xarray.Dataset
-        The planning dataset (see `engine.dataset`).
+        The planning dataset (see `engine.inputs.dataset`).
 
     Raises
     ------

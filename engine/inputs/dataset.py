@@ -36,9 +36,9 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from engine.calendar import period_range
-from engine.contract import TABLES
-from engine.validate import CheckedTables
+from engine.inputs.calendar import period_range
+from engine.inputs.contract import TABLES
+from engine.inputs.validate import CheckedTables
 
 ENTITY_VARIABLES: dict[str, tuple[str, dict[str, str]]] = {
     "skus": ("sku", {"category": "category", "unit_cost": "unit_cost",
@@ -93,7 +93,7 @@ def build_dataset(checked: CheckedTables, *, period_span=None) -> xr.Dataset:
     Parameters
     ----------
     checked : CheckedTables
-        Output of `engine.validate.check_tables`.
+        Output of `engine.inputs.validate.check_tables`.
     period_span : (date, date), optional
         First and last period of the history (default: of the sales dates); a partition read
         on its own keeps the whole input's periods.

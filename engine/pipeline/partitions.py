@@ -3,7 +3,7 @@
 A run splits its SKUs into fixed partitions of ``partition_skus`` consecutive SKUs (with all
 their series, shipments and receipts). The forecast and the simulation run partition by
 partition: in this process one after the other (`LocalExecutor`), or on a Dask cluster
-(`engine.distributed.DaskExecutor`). The partitions depend only on the data and
+(`engine.pipeline.distributed.DaskExecutor`). The partitions depend only on the data and
 ``partition_skus``, never on the number of workers, and partition results are combined in
 partition order, so a run gives identical outputs on one process or on any cluster.
 
@@ -20,6 +20,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import xarray as xr
+
+from engine.simulation.network import DEFAULT_EXECUTION, Execution
 
 ROW_KEYS = {"shipment": "shipment_sku", "receipt": "receipt_sku", "move": "move_sku",
             "slow_mover": "slow_sku"}
@@ -80,6 +82,9 @@ class LocalExecutor:
     """Runs partition work in this process, in order."""
 
     workers = 1
+    simulation_execution: Execution = DEFAULT_EXECUTION
+    """How simulation tasks spread their SKUs over the cores here: numba's threads
+    (`engine.simulation.network.DEFAULT_EXECUTION`)."""
 
     def map(self, function: Callable, items: Iterable, *args,
             on_done: Callable[[], None] | None = None) -> list:

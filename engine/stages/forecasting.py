@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from engine.outputs import FORECAST
 from models.distributions import FAMILY_LABELS
 from models.forecast import CHINA_RETAIL_FESTIVALS, DemandForecaster, quantile_column
 from models.forecast.evaluation import BENCHMARKS, evaluate, summarize
@@ -181,7 +182,7 @@ def add_forecast(ds: xr.Dataset, config: ForecastConfig = ForecastConfig()
 
 
 def forecast_table(ds: xr.Dataset) -> pd.DataFrame:
-    """The forecast as the rows of ``forecast.parquet`` (DESIGN.md).
+    """The forecast as the rows of ``forecast.parquet`` (`engine.outputs.FORECAST`).
 
     Columns: sku, channel, region, date, mean, one column per quantile (q10, q50, q90),
     model, demand_class, variance, distribution; sorted by series and date.
@@ -200,7 +201,7 @@ def forecast_table(ds: xr.Dataset) -> pd.DataFrame:
     frame["demand_class"] = np.repeat(ds["demand_class"].values, h)
     frame["variance"] = ds["forecast_variance"].values.ravel()
     frame["distribution"] = ds["forecast_distribution"].values.ravel()
-    return pd.DataFrame(frame)
+    return FORECAST.conform(pd.DataFrame(frame))
 
 
 def backtest_report(ds: xr.Dataset, config: ForecastConfig = ForecastConfig(), *,

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from engine.calendar import periods_per_year
+from engine.inputs.calendar import periods_per_year
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,8 @@
 """Read and write a directory of input tables (CSV or Parquet), as the contract defines them.
 
 Reading only checks the shape of the directory and of each table (which files, which columns);
-the values are checked by `engine.validate`. Writing is atomic: the directory appears whole or not
-at all.
+the values are checked by `engine.inputs.validate`. Writing is atomic: the directory appears
+whole or not at all.
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from engine.contract import FILE_FORMATS, TABLES
 from engine.errors import Problem
+from engine.inputs.contract import FILE_FORMATS, TABLES
 
 FileFormat = Literal["csv", "parquet"]
 
@@ -182,7 +182,7 @@ def write_directory(tables: dict[str, pd.DataFrame], path: str | os.PathLike, *,
     Parameters
     ----------
     tables : dict of str to pandas.DataFrame
-        Tables in contract order and column order (as `engine.dataset.to_tables` gives them).
+        Tables in contract order and column order (as `engine.inputs.dataset.to_tables` gives them).
     path : path-like
         Target directory. It appears complete or not at all.
     file_format : {"parquet", "csv"}

@@ -1,6 +1,6 @@
 """Render the input contract as Markdown.
 
-Regenerate the page with ``python -m engine.contract_doc > docs/input-contract.md``. A test
+Regenerate the page with ``python -m engine.inputs.contract_doc > docs/input-contract.md``. A test
 checks that the committed page matches the contract, so the page cannot drift.
 """
 
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 
-from engine.contract import FREQUENCIES, TABLES, Column
+from engine.inputs.contract import FREQUENCIES, TABLES, Column
 
 _INTRO = """\
 # Input contract

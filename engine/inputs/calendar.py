@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from engine.contract import FREQUENCIES
+from engine.inputs.contract import FREQUENCIES
 
 _WEEKDAYS = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
 
@@ -19,7 +19,7 @@ def normalize_freq(freq: str) -> str:
     Raises
     ------
     ValueError
-        If ``freq`` is not one of `engine.contract.FREQUENCIES`.
+        If ``freq`` is not one of `engine.inputs.contract.FREQUENCIES`.
     """
     text = str(freq).strip().upper()
     if text == "W":

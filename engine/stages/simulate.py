@@ -33,25 +33,51 @@ import pandas as pd
 import xarray as xr
 from scipy import stats
 
-from engine.calendar import periods_per_year
+from engine.inputs.calendar import periods_per_year
 from engine.network import index_of, location_priority, replenishment_lane, series_index
-from engine.plan import MARGIN_FLOOR, channel_prices
+from engine.outputs import KPIS
 from engine.simulation import NetworkArrays, simulate_network
+from engine.simulation.network import DEFAULT_EXECUTION, Execution
+from engine.stages.plan import MARGIN_FLOOR, channel_prices
 from models.distributions import Family, family_codes
 
 BACKORDER_COST_RATE = 0.1
 QUANTILES = (0.1, 0.9)
+SPREAD_KPIS = ("fill_rate", "cycle_service_level", "lost_sales")
+"""Stream KPIs written with their spread across samples (``_q10``, ``_q90``)."""
+STREAM_COLUMNS = ("demand", *(f"{kpi}{statistic}" for kpi in SPREAD_KPIS
+                              for statistic in ("", "_q10", "_q90")),
+                  "backorders", "shortage_cost")
+"""Columns of the stream rows of ``kpis.parquet``, each the dataset variable ``kpi_NAME``."""
 
 
 @dataclass(frozen=True)
 class SimulationConfig:
-    """Settings of the simulate stage."""
+    """Settings of the simulate stage.
+
+    Attributes
+    ----------
+    samples : int
+        Monte Carlo sample paths per SKU.
+    seed : int
+        Seed of every SKU's randomness (`engine.simulation.network`, *Seeding*).
+    rationing : {"priority", "fair_share"}
+        How a short source splits its stock.
+    supplier_lead_time_days, supplier_lead_time_sd_days : float
+        Mean and standard deviation of a DC's replenishment lead time from its suppliers, days.
+    execution : {"serial", "prange", "threads"}
+        How `engine.simulation.simulate_network` spreads the SKUs over the cores; results are
+        identical either way. Not a run setting: the nightly run takes it from where its
+        partition work runs (``executor.simulation_execution``: "serial" on Dask workers, which
+        already run one task per core).
+    """
 
     samples: int = 200
     seed: int = 0
     rationing: str = "priority"
     supplier_lead_time_days: float = 28.0
     supplier_lead_time_sd_days: float = 7.0
+    execution: Execution = DEFAULT_EXECUTION
 
 
 def sku_keys(skus: np.ndarray) -> np.ndarray:
@@ -190,7 +216,8 @@ def add_simulation(ds: xr.Dataset, config: SimulationConfig = SimulationConfig()
     mean, variance, family = demand_parameters(ds)
     result = simulate_network(arrays, samples=config.samples, periods=ds.sizes["step"],
                               seed=config.seed, demand_mean=mean, demand_variance=variance,
-                              demand_family=family, rationing=config.rationing)
+                              demand_family=family, rationing=config.rationing,
+                              execution=config.execution)
     summary = result.summary(QUANTILES)
     stream_kpi = list(summary.stream_kpis)
     location_kpi = list(summary.location_kpis)
@@ -229,8 +256,8 @@ def add_simulation(ds: xr.Dataset, config: SimulationConfig = SimulationConfig()
 
 
 def kpi_table(ds: xr.Dataset) -> pd.DataFrame:
-    """Rows of ``kpis.parquet`` (module docstring): one per stream, per sku x location, and the
-    roll-ups by channel, region, channel x region and in total.
+    """Rows of ``kpis.parquet`` (`engine.outputs.KPIS`, module docstring): one per stream, per
+    sku x location, and the roll-ups by channel, region, channel x region and in total.
 
     Columns: level, sku, channel, region, location, demand, fill_rate (with q10, q90),
     cycle_service_level (with q10, q90), lost_sales (with q10, q90), backorders, avg_on_hand
@@ -242,18 +269,7 @@ def kpi_table(ds: xr.Dataset) -> pd.DataFrame:
     streams = pd.DataFrame({
         "level": "stream", "sku": ds["series_sku"].values, "channel": ds["series_channel"].values,
         "region": ds["series_region"].values, "location": "",
-        "demand": ds["kpi_demand"].values,
-        "fill_rate": ds["kpi_fill_rate"].values,
-        "fill_rate_q10": ds["kpi_fill_rate_q10"].values,
-        "fill_rate_q90": ds["kpi_fill_rate_q90"].values,
-        "cycle_service_level": ds["kpi_cycle_service_level"].values,
-        "cycle_service_level_q10": ds["kpi_cycle_service_level_q10"].values,
-        "cycle_service_level_q90": ds["kpi_cycle_service_level_q90"].values,
-        "lost_sales": ds["kpi_lost_sales"].values,
-        "lost_sales_q10": ds["kpi_lost_sales_q10"].values,
-        "lost_sales_q90": ds["kpi_lost_sales_q90"].values,
-        "backorders": ds["kpi_backorders"].values,
-        "shortage_cost": ds["kpi_shortage_cost"].values,
+        **{name: ds[f"kpi_{name}"].values for name in STREAM_COLUMNS},
     })
     k, j = np.nonzero((ds["kpi_avg_on_hand"].values > 0) | (ds["kpi_served_units"].values > 0))
     avg = ds["kpi_avg_on_hand"].values[k, j]
@@ -278,7 +294,7 @@ def kpi_table(ds: xr.Dataset) -> pd.DataFrame:
             frame["avg_on_hand"] = total_stock
             frame["holding_cost"] = ds["kpi_holding_cost"].values.sum()
             frame["turns"] = frame["demand"] / periods * per_year / max(total_stock, 1e-12)
-    return pd.concat([streams, locations, *rollups], ignore_index=True)
+    return KPIS.conform(pd.concat([streams, locations, *rollups], ignore_index=True))
 
 
 def _rollup(ds: xr.Dataset, keys: tuple[str, ...], level: str) -> pd.DataFrame:

@@ -35,12 +35,13 @@ import dataclasses
 import os
 from dataclasses import dataclass, field, fields
 
-from engine.calendar import normalize_freq
-from engine.forecasting import ForecastConfig
-from engine.plan import PlanConfig
-from engine.simulate import SimulationConfig
-from engine.targets import TargetConfig
-from engine.yamlfile import Located, YamlFileError, YamlProblem, read_yaml
+from engine.inputs.calendar import normalize_freq
+from engine.inputs.yamlfile import Located, YamlFileError, YamlProblem, read_yaml
+from engine.stages.forecasting import ForecastConfig
+from engine.stages.plan import PlanConfig
+from engine.stages.simulate import SimulationConfig
+from engine.stages.targets import TargetConfig
+from models.checks import whole
 from models.forecast import PROFILES
 
 SOLVERS = ("highs", "pulp")
@@ -49,24 +50,28 @@ SERVICE_MEASURES = ("cycle", "fill_rate")
 
 @dataclass(frozen=True)
 class RunConfig:
-    """Every setting of a run (see the module docstring for meanings and defaults)."""
+    """Every setting of a run (see the module docstring for meanings and defaults).
 
-    horizon: int = 13
+    A stage's settings default to that stage's defaults (`ForecastConfig`, `TargetConfig`,
+    `PlanConfig`, `SimulationConfig`): each default is written once, with its stage.
+    """
+
+    horizon: int = ForecastConfig.horizon
     freq: str | None = None
-    quantiles: tuple[float, ...] = (0.1, 0.5, 0.9)
-    models: str = "fast"
-    selection: str = "class"
-    middle_out: bool = True
-    festivals: bool = True
-    backtest_windows: int = 3
-    service: str = "cycle"
+    quantiles: tuple[float, ...] = ForecastConfig.quantiles
+    models: str = ForecastConfig.models
+    selection: str = ForecastConfig.selection
+    middle_out: bool = ForecastConfig.middle_out
+    festivals: bool = ForecastConfig.festivals
+    backtest_windows: int = ForecastConfig.backtest_windows
+    service: str = TargetConfig.service
     service_levels: dict[str, float] = field(default_factory=dict)
-    supplier_lead_time_days: float = 28.0
-    solver: str = "highs"
-    coverage_periods: int = 4
-    samples: int = 200
-    rationing: str = "priority"
-    seed: int = 0
+    supplier_lead_time_days: float = TargetConfig.supplier_lead_time_days
+    solver: str = PlanConfig.solver
+    coverage_periods: int = PlanConfig.coverage_periods
+    samples: int = SimulationConfig.samples
+    rationing: str = SimulationConfig.rationing
+    seed: int = SimulationConfig.seed
     workers: int = 1
     partition_skus: int = 5000
 
@@ -106,7 +111,7 @@ def load_config(path: str | os.PathLike) -> RunConfig:
 
     Raises
     ------
-    engine.yamlfile.YamlFileError
+    engine.inputs.yamlfile.YamlFileError
         Listing every problem with file, line and key.
     """
     document = read_yaml(path)
@@ -143,9 +148,10 @@ def config_from_mapping(values, *, file: str, located: Located | None = None) ->
 
 
 def _whole(value, smallest: int):
-    if isinstance(value, bool) or not isinstance(value, int) or value < smallest:
+    try:
+        return None, whole(value, "value", minimum=smallest)
+    except (TypeError, ValueError):
         return f"expected a whole number >= {smallest}, found {value!r}", None
-    return None, value
 
 
 def _check(key: str, value):

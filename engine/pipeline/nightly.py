@@ -15,6 +15,7 @@ status ``fallbacks`` (exit code 3) rather than failing the night.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -31,25 +32,43 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from engine.config import RunConfig
-from engine.dataset import to_tables
 from engine.demo import demo_inputs
-from engine.forecasting import forecast_table
-from engine.inputs import load_inputs
-from engine.partitions import LocalExecutor, combine_additions, make_partitions, take_partition
-from engine.plan import add_plan, allocation_table, build_problem, plan_table
-from engine.report import render_report
-from engine.runlog import RunLog
-from engine.simulate import kpi_table
-from engine.tables import replace_directory
-from engine.targets import add_targets, targets_table
-from engine.tasks import PartitionInput, forecast_partition, plan_partition, simulate_partition
+from engine.inputs.dataset import to_tables
+from engine.inputs.load import load_inputs
+from engine.inputs.tables import replace_directory
+from engine.outputs import (
+    ALLOCATION,
+    FORECAST,
+    KPIS,
+    MANIFEST,
+    NETWORK,
+    NETWORK_TABLES,
+    PLAN,
+    REPORT,
+    RUN_TABLES,
+    TARGETS,
+    OutputTable,
+)
+from engine.pipeline.config import RunConfig
+from engine.pipeline.partitions import (
+    LocalExecutor,
+    combine_additions,
+    make_partitions,
+    take_partition,
+)
+from engine.pipeline.report import render_report
+from engine.pipeline.runlog import RunLog
+from engine.pipeline.tasks import (
+    PartitionInput,
+    forecast_partition,
+    plan_partition,
+    simulate_partition,
+)
+from engine.stages.forecasting import forecast_table
+from engine.stages.plan import add_plan, allocation_table, build_problem, plan_table
+from engine.stages.simulate import kpi_table
+from engine.stages.targets import add_targets, targets_table
 
-MANIFEST = "manifest.json"
-NETWORK = "network"
-"""Sub-directory with the network as planned (every input table but the sales history), for
-`engine.orders.Plan.load` and audits."""
-REPORT = "report.html"
 PACKAGES = ("omnistock", "numpy", "scipy", "pandas", "pyarrow", "xarray", "statsforecast",
             "numba", "highspy", "pulp")
 
@@ -186,9 +205,10 @@ def _plan_stage(ds: xr.Dataset, context: RunContext) -> xr.Dataset:
 
 def _simulate_stage(ds: xr.Dataset, context: RunContext) -> xr.Dataset:
     parts = [take_partition(ds, p) for p in _partitions(ds, context)]
+    config = dataclasses.replace(context.config.simulation(),
+                                 execution=context.executor.simulation_execution)
     with context.log.progress("simulate", len(parts), "partitions") as advance:
-        results = context.executor.map(simulate_partition, parts, context.config.simulation(),
-                                       on_done=advance)
+        results = context.executor.map(simulate_partition, parts, config, on_done=advance)
     added = combine_additions(results)
     return ds.assign(added.data_vars)
 
@@ -201,14 +221,14 @@ STAGES = (
 )
 """The stages after loading, in order."""
 
-OUTPUTS: dict[str, Callable[[xr.Dataset], pd.DataFrame]] = {
-    "forecast": forecast_table,
-    "targets": targets_table,
-    "plan": plan_table,
-    "allocation": allocation_table,
-    "kpis": kpi_table,
+WRITERS: dict[OutputTable, Callable[[xr.Dataset], pd.DataFrame]] = {
+    FORECAST: forecast_table,
+    TARGETS: targets_table,
+    PLAN: plan_table,
+    ALLOCATION: allocation_table,
+    KPIS: kpi_table,
 }
-"""Data files of the run directory (``NAME.parquet``)."""
+"""The function making each data file of the run directory (`engine.outputs.RUN_TABLES`)."""
 
 
 @dataclass(frozen=True)
@@ -254,8 +274,10 @@ def run(source: InputSource, config: RunConfig, output: str | os.PathLike, *,
         More settings that define the run (a scenario): part of the fingerprint, kept in the
         manifest.
     executor : optional
-        Where partition work runs: `engine.partitions.LocalExecutor` (default, this process)
-        or `engine.distributed.DaskExecutor`. The outputs do not depend on it.
+        Where partition work runs: `engine.pipeline.partitions.LocalExecutor` (default, this
+        process) or `engine.pipeline.distributed.DaskExecutor` (its ``map``, ``workers`` and
+        ``simulation_execution``, which the simulate tasks get in their settings). The outputs
+        do not depend on it.
 
     Returns
     -------
@@ -314,11 +336,11 @@ def run(source: InputSource, config: RunConfig, output: str | os.PathLike, *,
         shutil.rmtree(final)
     final.mkdir()
     rows = {}
-    for name, table_of in OUTPUTS.items():
-        if all(var in ds for var in _needs(name)):
-            table = table_of(ds)
-            table.to_parquet(final / f"{name}.parquet", index=False)
-            rows[name] = len(table)
+    for table, variable in RUN_TABLES.items():
+        if variable in ds:
+            frame = WRITERS[table](ds)
+            frame.to_parquet(final / table.file, index=False)
+            rows[table.name] = len(frame)
     write_network(ds, final / NETWORK)
     seconds["outputs"] = time.perf_counter() - tic
     status = "fallbacks" if any(context.fallbacks.values()) else "ok"
@@ -355,14 +377,8 @@ def write_network(ds: xr.Dataset, directory: Path) -> None:
     """The network as the run planned it: the contract tables but sales, in Parquet."""
     directory.mkdir()
     for name, table in to_tables(ds).items():
-        if name != "sales":
+        if name in NETWORK_TABLES:
             table.to_parquet(directory / f"{name}.parquet", index=False)
-
-
-def _needs(output: str) -> tuple[str, ...]:
-    return {"forecast": ("forecast_mean",), "targets": ("target_order_up_to",),
-            "plan": ("move_quantity",), "allocation": ("allocation_units",),
-            "kpis": ("kpi_fill_rate",)}.get(output, ())
 
 
 def _finished_stages(checkpoints: Path, names: list[str]) -> list[str]:

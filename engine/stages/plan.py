@@ -49,7 +49,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from engine.calendar import periods_per_year
+from engine.inputs.calendar import periods_per_year
 from engine.network import (
     index_of,
     lane_kinds,
@@ -57,6 +57,7 @@ from engine.network import (
     replenishment_lane,
     series_index,
 )
+from engine.outputs import ALLOCATION, CLEARANCE, PLAN
 from models.policy.value import value_curves
 from solvers import DeploymentProblem, SolveStatus, round_plan, solve_deployment
 
@@ -363,7 +364,8 @@ def add_slow_movers(ds: xr.Dataset, config: PlanConfig) -> xr.Dataset:
 
 
 def plan_table(ds: xr.Dataset) -> pd.DataFrame:
-    """Rows of ``plan.parquet``: tonight's moves, then the slow movers to clear.
+    """Rows of ``plan.parquet`` (`engine.outputs.PLAN`): tonight's moves, then the slow movers
+    to clear.
 
     Columns: sku, origin, destination, quantity, kind (deploy, transfer, cross_channel,
     clearance), reason, channel and discount_band (clearance rows only), lane (moves only).
@@ -377,23 +379,23 @@ def plan_table(ds: xr.Dataset) -> pd.DataFrame:
     cover = ds["slow_cover"].values
     clearance = pd.DataFrame({
         "sku": ds["slow_sku"].values, "origin": "", "destination": "",
-        "quantity": ds["slow_surplus"].values, "kind": "clearance",
+        "quantity": ds["slow_surplus"].values, "kind": CLEARANCE,
         "reason": [f"slow mover: {c:,.0f} periods of cover" if np.isfinite(c)
                    else "slow mover: no forecast demand in any channel" for c in cover],
         "channel": ds["slow_channel"].values, "discount_band": ds["slow_discount"].values,
         "lane": "",
     })
-    return pd.concat([moves, clearance], ignore_index=True)
+    return PLAN.conform(pd.concat([moves, clearance], ignore_index=True))
 
 
 def allocation_table(ds: xr.Dataset) -> pd.DataFrame:
-    """Rows of ``allocation.parquet``: units ring-fenced per sku, channel, region and location
-    after tonight's plan (the LP's allocation, in whole units)."""
+    """Rows of ``allocation.parquet`` (`engine.outputs.ALLOCATION`): units ring-fenced per sku,
+    channel, region and location after tonight's plan (the LP's allocation, in whole units)."""
     series = ds["allocation_series"].values
-    return pd.DataFrame({
+    return ALLOCATION.conform(pd.DataFrame({
         "sku": ds["series_sku"].values[series],
         "channel": ds["series_channel"].values[series],
         "region": ds["series_region"].values[series],
         "location": ds["allocation_location"].values,
         "units": ds["allocation_units"].values,
-    })
+    }))
