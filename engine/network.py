@@ -94,3 +94,41 @@ def location_priority(ds: xr.Dataset) -> np.ndarray:
     feeds_all = (ds["location_kind"].values == "dc") | ~serves.any(axis=0)
     best[feeds_all] = priority.max()
     return best
+
+
+SUPPLIER_LEAD_TIME_DAYS = 28.0
+"""Default replenishment lead time of a location without an inbound lane (a DC, from its
+suppliers), days."""
+SUPPLIER_LEAD_TIME_SD_DAYS = 7.0
+"""Default standard deviation of that lead time, days."""
+
+
+def days_per_period(freq: str) -> float:
+    """Days in a period of the frequency (a month counts 365.25 / 12 days)."""
+    return 1.0 if freq == "D" else (365.25 / 12 if freq == "MS" else 7.0)
+
+
+def replenishment_lead_times(ds: xr.Dataset, *, supplier_lead_time_days: float,
+                             supplier_lead_time_sd_days: float) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and standard deviation of every location's replenishment lead time, periods: its
+    replenishment lane's, or the supplier's (given in days) for a location without one."""
+    lane = replenishment_lane(ds)
+    period_days = days_per_period(ds.attrs["freq"])
+    lead = np.where(lane >= 0, ds["lead_time"].values[np.maximum(lane, 0)],
+                    supplier_lead_time_days / period_days).astype(float)
+    sd = np.where(lane >= 0, ds["lead_time_sd"].values[np.maximum(lane, 0)],
+                  supplier_lead_time_sd_days / period_days).astype(float)
+    return lead, sd
+
+
+def location_review_periods(ds: xr.Dataset) -> np.ndarray:
+    """Review period of every location, periods: the smallest of the channels whose streams it
+    is the primary location of (1 when none, and for DCs)."""
+    _, channel, _ = series_index(ds)
+    location = primary_location(ds)
+    review = np.full(ds.sizes["location"], np.inf)
+    served = location >= 0
+    np.minimum.at(review, location[served], ds["review_period"].values[channel[served]])
+    review[~np.isfinite(review)] = 1.0
+    review[ds["location_kind"].values == "dc"] = 1.0
+    return review

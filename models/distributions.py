@@ -89,6 +89,12 @@ POISSON_MAX_DISPERSION = 1.1
 this, else negative binomial, whatever its mean: a mean of 30 with variance 300 is skewed
 (skewness 0.6) and a normal model of it misses a 98% fill rate by two points."""
 
+GAMMA_MIN_CV = 0.5
+"""Under ``"auto"``, non-negative continuous demand is gamma when its coefficient of variation
+exceeds this (gamma skewness 1), normal otherwise: errors of well-forecast sums of smooth series
+are close to symmetric, and on the real data of issue 14 (stallion) a gamma for them needed 4-6%
+more stock than a normal for the same delivered fill rate."""
+
 NEGATIVE_BINOMIAL_MIN_EXCESS = 1e-6
 """A pair is Poisson, even when NB is asked for, when variance / mean - 1 is at most this (the NB
 limit as its shape n = mean^2 / (variance - mean) grows without bound)."""
@@ -148,7 +154,7 @@ def choose_family(mean: np.ndarray, variance: np.ndarray, choice: FamilyChoice =
       ``NORMAL_MIN_MEAN`` (a Poisson-like demand at high volume); pairs with zero mean are
       Poisson;
     - non-negative continuous data (``nonnegative`` and not ``counts``): gamma where the
-      variance is positive, normal otherwise (no spread);
+      coefficient of variation exceeds `GAMMA_MIN_CV` (skewed demand), normal otherwise;
     - data that may be negative: normal.
 
     A forced choice applies to every pair, with two exceptions: a forced negative binomial is
@@ -186,7 +192,9 @@ def choose_family(mean: np.ndarray, variance: np.ndarray, choice: FamilyChoice =
     count = np.where(over & (variance > POISSON_MAX_DISPERSION * mean),
                      Family.NEGATIVE_BINOMIAL,
                      np.where(mean >= NORMAL_MIN_MEAN, Family.NORMAL, Family.POISSON))
-    continuous = np.where(np.asarray(nonnegative) & spread, Family.GAMMA, Family.NORMAL)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        skewed = spread & (variance > (GAMMA_MIN_CV * mean) ** 2)
+    continuous = np.where(np.asarray(nonnegative) & skewed, Family.GAMMA, Family.NORMAL)
     return np.where(counts, count, continuous).astype(np.int8)
 
 

@@ -111,18 +111,19 @@ def test_zero_mean_is_zero_demand_in_every_family():
 
 def test_family_rule():
     """Count data: the dispersion decides (negative binomial whenever variance / mean > 1.1,
-    even at a high mean); continuous non-negative data: gamma; signed data: normal."""
+    even at a high mean); continuous non-negative data: gamma when skewed (CV > 0.5), normal
+    otherwise; signed data: normal."""
     mean = np.array([0.0, 2.0, 2.0, 2.0, NORMAL_MIN_MEAN, NORMAL_MIN_MEAN, 5.0])
     variance = np.array([0.0, 1.0, 2.1, 8.0, 300.0, 31.0, 5.0 * (1 + 1e-9)])
     assert choose_family(mean, variance).tolist() == [P, P, P, NB, NB, N, P]
     assert choose_family(mean, variance, "negative_binomial").tolist() == [P, P, NB, NB, NB,
                                                                            NB, P]
-    assert choose_family(mean, variance, counts=False).tolist() == [N, G, G, G, G, G, G]
+    assert choose_family(mean, variance, counts=False).tolist() == [N, N, G, G, G, N, N]
     assert (choose_family(mean, variance, counts=False, nonnegative=False) == N).all()
     assert (choose_family(mean, variance, "poisson") == P).all()
     counts = np.array([True, False, True, True, True, False, False])
-    assert choose_family(mean, variance, "auto", counts=counts).tolist() == [P, G, P, NB, NB,
-                                                                             G, G]
+    assert choose_family(mean, variance, "auto", counts=counts).tolist() == [P, N, P, NB, NB,
+                                                                             N, N]
     with pytest.raises(ValueError, match="choice must be one of auto, normal"):
         choose_family(mean, variance, "beta")
 

@@ -221,8 +221,8 @@ def test_choices_list_the_allowed_values():
                                          r"found 'type2'"):
         targets(service="type2")
     with pytest.raises(ValueError, match=r"^distribution must be one of auto, normal, poisson, "
-                                         r"negative_binomial; found 'gamma'"):
-        targets(distribution="gamma")
+                                         r"negative_binomial, gamma; found 'weibull'"):
+        targets(distribution="weibull")
 
 
 def test_non_numeric_arrays_are_type_errors():

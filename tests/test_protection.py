@@ -11,6 +11,7 @@ from models.distributions import Family, expected_shortage, family_codes, loss_l
 from models.forecast import DemandForecaster
 from models.forecast.middle_out import recent_shares
 from models.forecast.panel import from_long
+from models.forecast.protection import history_sums, taylor_prior
 from models.policy import targets_from_forecast, targets_from_protection
 from models.policy.from_forecast import TARGET_CAP_MULTIPLE
 from models.policy.replay import replay_base_stock
@@ -213,3 +214,32 @@ def test_targets_arguments_are_checked():
     with pytest.raises(ValueError, match="pack_size must hold whole numbers"):
         targets_from_protection(table, service_level=0.9, pack_size=1.5)
     assert Family.GAMMA.label == "gamma"
+
+
+def test_history_sums_count_a_sale_in_the_last_period():
+    """A series that first sold in its last period has that sale as its largest interval sum,
+    so the target cap (a multiple of it) is tied to the history; a series that never sold
+    has 0, and the mean square counts only windows from the first sale on."""
+    values = np.array([[0.0, 0.0, 0.0, 0.0, 0.77],
+                       [0.0, 0.0, 0.0, 0.0, 0.0],
+                       [1.0, 2.0, 3.0, 0.0, 1.0]])
+    start = np.array([4, 5, 0])
+    mean_square, largest = history_sums(values, start, 2.0)
+    assert largest.tolist() == pytest.approx([0.77, 0.0, 5.0])
+    assert mean_square[0] == 0.0 and mean_square[1] == 0.0
+    assert mean_square[2] == pytest.approx((9 + 25 + 9 + 1) / 4)
+
+
+def test_taylor_prior_follows_the_class_line_and_stays_in_its_range():
+    """Dispersions that fall as 1 / level give a prior on that line, clipped to the range of
+    the fitted dispersions; too few series give the pooled value."""
+    level = np.array([1.0, 10.0, 100.0, 1000.0, 10000.0, 1e6, 0.0, 1e-9])
+    dispersion = np.array([1.0, 0.1, 0.01, 0.001, 0.0001, 0.0, 0.0, 0.0])
+    seen = np.array([True] * 5 + [False] * 3)
+    prior = taylor_prior(dispersion, level, seen, np.ones(8), pooled=0.5)
+    assert prior[:5] == pytest.approx([1.0, 0.1, 0.01, 0.001, 0.0001], rel=1e-9)
+    assert prior[5] == pytest.approx(0.0001)      # beyond the fitted levels: clipped
+    assert prior[6] == 0.5                        # no level: the pool
+    assert prior[7] == pytest.approx(1.0)         # clipped at the largest dispersion seen
+    few = taylor_prior(dispersion, level, seen & (level < 100), np.ones(8), pooled=0.5)
+    assert np.all(few == 0.5)

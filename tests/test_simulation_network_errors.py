@@ -172,9 +172,9 @@ def test_demand_parameters_run():
      r"^demand_mean must hold finite numbers >= 0; found demand_mean\[0, 0\] = "),
     ({"demand": None, "demand_variance": np.ones((3, 4))},
      r"^demand_variance must have shape \(3, 5\); found \(3, 4\)"),
-    ({"demand": None, "demand_family": np.array([0, 1, 3])},
-     r"^demand_family must hold 0 \(normal\), 1 \(poisson\), 2 \(negative_binomial\); found "
-     r"demand_family\[2\] = 3"),
+    ({"demand": None, "demand_family": np.array([0, 1, 4])},
+     r"^demand_family must hold 0 \(normal\), 1 \(poisson\), 2 \(negative_binomial\), "
+     r"3 \(gamma\); found demand_family\[2\] = 4"),
     ({"demand": None, "demand_variance": np.full((3, 5), 2.0)},
      r"^demand_variance must exceed demand_mean for a negative binomial stream \(use 1, "
      r"Poisson, otherwise\); found demand_variance\[2, 0\] = 2\.0 <= demand_mean\[2, 0\] = "

@@ -16,7 +16,7 @@ selection                  class        choose a forecast model per demand class
 middle_out                 true         sku x channel middle-out where the backtest favours it
 festivals                  true         model the Chinese retail festivals
 backtest_windows           3            rolling-origin windows of the forecast model choice
-service                    cycle        meaning of the service levels: cycle or fill_rate
+service                    fill_rate    meaning of the service levels: fill_rate or cycle
 service_levels             {}           per-channel service level overrides, e.g. {jd: 0.97}
 supplier_lead_time_days    28           DC replenishment lead time from suppliers, days
 solver                     highs        deployment LP backend: highs or pulp
@@ -78,7 +78,8 @@ class RunConfig:
     def forecast(self) -> ForecastConfig:
         return ForecastConfig(horizon=self.horizon, quantiles=self.quantiles, models=self.models,
                               selection=self.selection, middle_out=self.middle_out,
-                              festivals=self.festivals, backtest_windows=self.backtest_windows)
+                              festivals=self.festivals, backtest_windows=self.backtest_windows,
+                              supplier_lead_time_days=self.supplier_lead_time_days)
 
     def plan(self) -> PlanConfig:
         return PlanConfig(coverage_periods=self.coverage_periods, solver=self.solver)

@@ -68,6 +68,7 @@ from engine.stages.forecasting import forecast_table
 from engine.stages.plan import add_plan, allocation_table, build_problem, plan_table
 from engine.stages.simulate import kpi_table
 from engine.stages.targets import add_targets, targets_table
+from models.policy.from_forecast import TARGET_CAP_MULTIPLE
 
 PACKAGES = ("omnistock", "numpy", "scipy", "pandas", "pyarrow", "xarray", "statsforecast",
             "numba", "highspy", "pulp")
@@ -151,7 +152,32 @@ def _forecast_stage(ds: xr.Dataset, context: RunContext) -> xr.Dataset:
     if failed:
         context.fallbacks["forecast_series"] = failed
     context.notes["forecast"] = {"partitions": [r.notes for r in results]}
+    context.notes["bounds"] = forecast_bounds(ds)
     return ds
+
+
+BOUND_EXAMPLES = 20
+"""Series or pairs listed by name in the manifest's ``bounds`` note (all are counted)."""
+
+
+def forecast_bounds(ds: xr.Dataset) -> dict:
+    """What the forecast clamped to the bounds its history justifies (for the manifest).
+
+    ``forecast_variance``: series whose per-step variance hit ``VARIANCE_CAP`` times the mean
+    square of their history; ``protection_variance`` / ``echelon_protection_variance``: series
+    whose protection-interval variance hit its cap (`models.forecast.core`); each with a count
+    and the first `BOUND_EXAMPLES` as ``sku|channel|region``.
+    """
+    labels = np.char.add(np.char.add(np.char.add(ds["series_sku"].values.astype(str), "|"),
+                                     np.char.add(ds["series_channel"].values.astype(str), "|")),
+                         ds["series_region"].values.astype(str))
+    out = {}
+    for name, variable in (("forecast_variance", "forecast_clamped"),
+                           ("protection_variance", "protection_clamped"),
+                           ("echelon_protection_variance", "echelon_protection_clamped")):
+        hit = np.asarray(ds[variable].values, dtype=bool)
+        out[name] = {"clamped": int(hit.sum()), "examples": labels[hit][:BOUND_EXAMPLES].tolist()}
+    return out
 
 
 def _targets_stage(ds: xr.Dataset, context: RunContext) -> xr.Dataset:
@@ -165,7 +191,17 @@ def _targets_stage(ds: xr.Dataset, context: RunContext) -> xr.Dataset:
         for channel, level in overrides.items():
             levels[channel] = level
         ds = ds.assign(service_level=("channel", levels.to_numpy()))
-    return add_targets(ds, context.config.targets())
+    ds = add_targets(ds, context.config.targets())
+    sku, location = np.nonzero(ds["target_capped"].values)
+    bounds = context.notes.setdefault("bounds", {})
+    bounds["targets"] = {
+        "capped": int(len(sku)),
+        "cap": f"{TARGET_CAP_MULTIPLE:g} x max(largest historical interval demand, forecast "
+               "mean over the interval)",
+        "examples": [f"{ds['sku'].values[k]}@{ds['location'].values[j]}"
+                     for k, j in zip(sku[:BOUND_EXAMPLES], location[:BOUND_EXAMPLES],
+                                     strict=True)]}
+    return ds
 
 
 def _plan_stage(ds: xr.Dataset, context: RunContext) -> xr.Dataset:

@@ -14,13 +14,15 @@ import numpy as np
 import xarray as xr
 
 from engine.inputs.load import load_inputs
-from engine.stages.forecasting import ForecastConfig, add_forecast
+from engine.stages.forecasting import PROTECTION_VARIABLES, ForecastConfig, add_forecast
 from engine.stages.plan import PlanConfig, add_plan
 from engine.stages.simulate import SimulationConfig, add_simulation
 from models.forecast.core import FAILED_SUFFIX
 
 FORECAST_VARIABLES = ("forecast_mean", "forecast_variance", "forecast_distribution",
-                      "forecast_quantile", "forecast_model", "demand_class")
+                      "forecast_quantile", "forecast_model", "demand_class", "forecast_clamped",
+                      *(f"{prefix}_{name}" for prefix in ("protection", "echelon_protection")
+                        for name in (*PROTECTION_VARIABLES, "lead_time", "review_period")))
 PLAN_VARIABLES = ("move_sku", "move_origin", "move_destination", "move_lane", "move_quantity",
                   "move_kind", "move_reason", "position_after_plan", "inbound",
                   "allocation_series", "allocation_location", "allocation_units",

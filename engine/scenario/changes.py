@@ -93,9 +93,41 @@ def scale_forecast(ds: xr.Dataset, factor: np.ndarray) -> xr.Dataset:
                              new_mean + np.maximum(phi, 0.0) * new_mean**2)
     distribution = StepDistribution(new_mean, new_variance, family, True)
     quantiles = distribution.quantiles(ds["quantile"].values)
-    return ds.assign(forecast_mean=(("series", "step"), new_mean),
-                     forecast_variance=(("series", "step"), new_variance),
-                     forecast_quantile=(("series", "step", "quantile"), quantiles))
+    ds = ds.assign(forecast_mean=(("series", "step"), new_mean),
+                   forecast_variance=(("series", "step"), new_variance),
+                   forecast_quantile=(("series", "step", "quantile"), quantiles))
+    counts = family[:, 0] != Family.NORMAL
+    for prefix in ("protection", "echelon_protection"):
+        if f"{prefix}_mean" in ds:
+            ds = _scale_protection(ds, prefix, mean, factor, counts)
+    return ds
+
+
+def _scale_protection(ds: xr.Dataset, prefix: str, mean: np.ndarray, factor: np.ndarray,
+                      counts: np.ndarray) -> xr.Dataset:
+    """Scale a protection interval's moments by the demand-weighted factor of its periods
+    (the relative dispersion of count data, the coefficient of variation of other data kept;
+    the largest historical interval demand, the cap's reference, grows with the demand)."""
+    lead = ds[f"{prefix}_lead_time"].values
+    changes = {}
+    for name, length in (("", lead + ds[f"{prefix}_review_period"].values), ("lead_", lead)):
+        weights = np.clip(length[:, None] - np.arange(mean.shape[1])[None, :], 0.0, 1.0)
+        base = (weights * mean).sum(axis=1)
+        scaled = (weights * mean * factor).sum(axis=1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = np.where(base > 0, scaled / base, factor.mean(axis=1))
+            old_mean = ds[f"{prefix}_{name}mean"].values
+            old_variance = ds[f"{prefix}_{name}variance"].values
+            new_mean = old_mean * ratio
+            dispersion = np.where(old_mean > 0, (old_variance - old_mean) / old_mean**2, 0.0)
+        variance = np.where(counts, new_mean + np.maximum(dispersion, 0.0) * new_mean**2,
+                            old_variance * ratio**2)
+        changes[f"{prefix}_{name}mean"] = ("series", new_mean)
+        changes[f"{prefix}_{name}variance"] = ("series", variance)
+        if not name:
+            changes[f"{prefix}_largest_sum"] = ("series", ds[f"{prefix}_largest_sum"].values
+                                                * np.maximum(ratio, 1.0))
+    return ds.assign(changes)
 
 
 # -- names ----------------------------------------------------------------------------------------

@@ -34,7 +34,7 @@ import numpy as np
 
 from engine.simulation import network_kernels as kernels
 from models.checks import check_range, flag, float_array, found, integer_array, whole
-from models.distributions import Family, negative_binomial_parameters
+from models.distributions import Family, gamma_parameters, negative_binomial_parameters
 
 Rationing = Literal["priority", "fair_share"]
 """How a source short of stock splits it among its requesters (`network_kernels`)."""
@@ -443,8 +443,9 @@ def simulate_network(arrays: NetworkArrays, *, samples: int, periods: int, seed:
     demand_mean, demand_variance : float array, shape (S, periods), optional
         Per-period mean >= 0 and variance >= 0 of each stream's demand, units and units^2.
     demand_family : integer array, shape (S,), optional
-        `models.distributions.Family` code of each stream: 0 normal, 1 Poisson, 2 negative
-        binomial (which needs variance > mean in every period with mean > 0).
+        `models.distributions.Family` code of each stream: 0 normal (truncated at 0), 1
+        Poisson, 2 negative binomial (which needs variance > mean in every period with mean
+        > 0), 3 gamma.
     rationing : {"priority", "fair_share"}, default "priority"
         How a source short of stock splits it among its requesters.
     execution : {"serial", "prange", "threads"}, default `DEFAULT_EXECUTION`
@@ -607,6 +608,10 @@ def _draw_demand(arrays: NetworkArrays, start: int, stop: int, *, samples: int, 
                 # numpy's parametrisation; a period with m = 0 gets n = 1, p = 1 (always 0)
                 n, p = negative_binomial_parameters(m, v)
                 out[...] = rng.negative_binomial(n, p, size)
+            elif code == Family.GAMMA:
+                # a period without spread draws its mean
+                shape, scale = gamma_parameters(m, v)
+                out[...] = np.where(v > 0, rng.gamma(shape, scale, size), m)
             else:  # NORMAL
                 out[...] = rng.normal(m, np.sqrt(v), size)
                 np.maximum(out, 0.0, out=out)

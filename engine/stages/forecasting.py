@@ -15,6 +15,13 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from engine.network import (
+    SUPPLIER_LEAD_TIME_DAYS,
+    days_per_period,
+    location_review_periods,
+    primary_location,
+    replenishment_lead_times,
+)
 from engine.outputs import FORECAST
 from models.distributions import FAMILY_LABELS
 from models.forecast import CHINA_RETAIL_FESTIVALS, DemandForecaster, quantile_column
@@ -41,6 +48,10 @@ class ForecastConfig:
         Estimate and forecast the festivals of the Chinese retail calendar.
     backtest_windows : int
         Rolling-origin windows for the model choice.
+    supplier_lead_time_days : float
+        Replenishment lead time of locations without an inbound lane (DCs), days: with the
+        lanes' lead times and the review periods, it sets the protection intervals whose
+        demand distributions the forecast stage adds (`add_protection`).
     """
 
     horizon: int = 13
@@ -50,6 +61,7 @@ class ForecastConfig:
     middle_out: bool = True
     festivals: bool = True
     backtest_windows: int = 3
+    supplier_lead_time_days: float = SUPPLIER_LEAD_TIME_DAYS
     extra: dict = field(default_factory=dict)
 
     def forecaster(self, freq: str) -> DemandForecaster:
@@ -178,7 +190,54 @@ def add_forecast(ds: xr.Dataset, config: ForecastConfig = ForecastConfig()
                 "forecast_date": ("step", future_dates(ds, config.horizon).to_numpy()),
                 "quantile": np.asarray(config.quantiles)},
     )
-    return ds.assign(added.data_vars).assign_coords(added.coords), forecaster
+    ds = ds.assign(added.data_vars).assign_coords(added.coords)
+    ds = ds.assign(forecast_clamped=("series", distribution.clamped[order]))
+    return add_protection(ds, forecaster, config), forecaster
+
+
+PROTECTION_VARIABLES = ("mean", "variance", "lead_mean", "lead_variance", "largest_sum",
+                        "clamped")
+"""Columns of `DemandForecaster.predict_protection` kept on the dataset, per interval."""
+
+
+def add_protection(ds: xr.Dataset, forecaster: DemandForecaster,
+                   config: ForecastConfig) -> xr.Dataset:
+    """Add each series' demand distribution over the protection intervals the targets need.
+
+    Two intervals per series (`DemandForecaster.predict_protection`, calibrated on backtest
+    sums and bounded by the history):
+
+    - ``protection_*``: over L + R of its primary location (`engine.network`): the location's
+      replenishment lead time and review period;
+    - ``echelon_protection_*``: over the supplier lead time + 1 period, for the DCs, which
+      protect the whole SKU's demand.
+
+    Each adds ``mean``, ``variance``, ``lead_mean``, ``lead_variance`` (the demand over L
+    alone), ``largest_sum`` (the largest historical interval demand) and ``clamped`` (the
+    variance hit its history bound) on ``series``, and the interval's ``lead_time`` and
+    ``review_period``.
+    """
+    location = primary_location(ds)
+    lead, _ = replenishment_lead_times(
+        ds, supplier_lead_time_days=config.supplier_lead_time_days,
+        supplier_lead_time_sd_days=0.0)
+    review = location_review_periods(ds)
+    served = location >= 0
+    ids = pd.Index(np.arange(ds.sizes["series"]))
+    series_lead = pd.Series(np.where(served, lead[np.maximum(location, 0)], 0.0), index=ids)
+    series_review = pd.Series(np.where(served, review[np.maximum(location, 0)], 1.0),
+                              index=ids)
+    supplier = config.supplier_lead_time_days / days_per_period(ds.attrs["freq"])
+    future = planned_uplifts(ds, int(np.ceil(max(series_lead.max(), supplier))) + 2)
+    added = {}
+    for prefix, interval_lead, interval_review in (
+            ("protection", series_lead, series_review),
+            ("echelon_protection", supplier, 1.0)):
+        table = forecaster.predict_protection(interval_lead, interval_review, future=future)
+        table = table.set_index("unique_id").reindex(ids)
+        for column in (*PROTECTION_VARIABLES, "lead_time", "review_period"):
+            added[f"{prefix}_{column}"] = ("series", table[column].to_numpy())
+    return ds.assign(added)
 
 
 def forecast_table(ds: xr.Dataset) -> pd.DataFrame:

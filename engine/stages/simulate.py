@@ -34,7 +34,14 @@ import xarray as xr
 from scipy import stats
 
 from engine.inputs.calendar import periods_per_year
-from engine.network import index_of, location_priority, replenishment_lane, series_index
+from engine.network import (
+    SUPPLIER_LEAD_TIME_DAYS,
+    SUPPLIER_LEAD_TIME_SD_DAYS,
+    index_of,
+    location_priority,
+    replenishment_lane,
+    series_index,
+)
 from engine.outputs import KPIS
 from engine.simulation import NetworkArrays, simulate_network
 from engine.simulation.network import DEFAULT_EXECUTION, Execution
@@ -75,8 +82,8 @@ class SimulationConfig:
     samples: int = 200
     seed: int = 0
     rationing: str = "priority"
-    supplier_lead_time_days: float = 28.0
-    supplier_lead_time_sd_days: float = 7.0
+    supplier_lead_time_days: float = SUPPLIER_LEAD_TIME_DAYS
+    supplier_lead_time_sd_days: float = SUPPLIER_LEAD_TIME_SD_DAYS
     execution: Execution = DEFAULT_EXECUTION
 
 

@@ -1,21 +1,32 @@
 """The targets stage: service-level stock targets per sku x location from the forecast.
 
-For every location, the demand it protects is the forecast of the streams it is the primary
-location of (`engine.network`); a DC protects the whole demand of the SKU (the echelon view: it
-feeds every location downstream, so its stock must cover the aggregate downstream demand over
-its own replenishment lead time). Per (sku, location):
+One path with the library: the forecast stage adds every series' demand distribution over the
+protection interval of its primary location and over the DCs' (echelon) interval
+(`engine.stages.forecasting.add_protection`: `DemandForecaster.predict_protection`, calibrated
+on backtest sums of the demand, bounded by the history), and this stage sums those
+distributions over the series each location protects and hands them to
+`models.policy.targets_from_protection`, the function `models.policy.targets_from_forecast`
+uses. Per (sku, location):
 
-- per-period mean and variance: the sums over its streams (independent streams) of the forecast
-  mean and variance, averaged over the first ``ceil(L + R)`` forecast steps (the protection
-  interval), so festivals and promotions inside it raise the target;
-- lead time ``L`` and its standard deviation: the location's replenishment lane (for a DC the
-  configured supplier lead time); review period ``R``: the smallest review period of the
-  channels it serves (1 for DCs);
-- service level: the demand-weighted mean of the service levels of the channels it serves;
-- `models.policy.stock_targets` then gives safety stock, reorder point s and order-up-to S
-  (periodic review (s, S): order up to S when the inventory position is at or below s), with
-  the SKU's pack size everywhere and its MOQ at DCs (the MOQ binds orders to suppliers; moves
-  between locations only keep whole packs).
+- the demand protected: a location protects the streams it is the primary location of
+  (`engine.network`), over its replenishment lead time L plus its review period R (the
+  smallest review period of the channels it serves; 1 for DCs); a DC protects the whole
+  demand of the SKU over the supplier lead time plus one period (it feeds every location
+  downstream). Means and variances of the streams add (independent streams), and so does the
+  largest historical interval demand (a bound for the cap); a lane's lead-time standard
+  deviation adds m^2 sd(L)^2 to the variances (m the mean demand per period);
+- the family: `models.distributions.choose_family` on the sums (count data when every stream
+  is a count);
+- service level: the demand-weighted mean of the service levels of the channels it serves,
+  meaning the fill rate (``service="fill_rate"``, default) or the cycle service level;
+- the levels: the base-stock level meeting the service level with the exact shortage per
+  review cycle, or, where the minimum lot (MOQ at DCs, pack size everywhere) exceeds a review
+  period's demand, an (s, S) pair with S = s + lot (`models.policy.from_forecast`); capped at
+  three times the largest historical interval demand (capped pairs are counted in the
+  manifest).
+
+The order-up-to level S is what the simulation and the deployment LP use with the reorder point
+s (periodic review (s, S): order up to S when the inventory position is at or below s).
 """
 
 from __future__ import annotations
@@ -26,9 +37,18 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from engine.network import primary_location, replenishment_lane, series_index
+from engine.network import (
+    SUPPLIER_LEAD_TIME_DAYS,
+    SUPPLIER_LEAD_TIME_SD_DAYS,
+    days_per_period,
+    location_review_periods,
+    primary_location,
+    replenishment_lead_times,
+    series_index,
+)
 from engine.outputs import TARGETS
-from models.policy import stock_targets
+from models.distributions import COUNT_FAMILIES, FAMILY_LABELS, choose_family, family_codes
+from models.policy import targets_from_protection
 
 POLICY = "s,S"
 
@@ -39,7 +59,7 @@ class TargetConfig:
 
     Attributes
     ----------
-    service : {"cycle", "fill_rate"}
+    service : {"fill_rate", "cycle"}
         Service measure the channels' service levels mean.
     supplier_lead_time_days, supplier_lead_time_sd_days : float
         Replenishment lead time of the DCs from suppliers and its standard deviation, days
@@ -48,14 +68,10 @@ class TargetConfig:
         For pairs that serve no channel demand.
     """
 
-    service: str = "cycle"
-    supplier_lead_time_days: float = 28.0
-    supplier_lead_time_sd_days: float = 7.0
+    service: str = "fill_rate"
+    supplier_lead_time_days: float = SUPPLIER_LEAD_TIME_DAYS
+    supplier_lead_time_sd_days: float = SUPPLIER_LEAD_TIME_SD_DAYS
     default_service_level: float = 0.95
-
-
-def _days_per_period(freq: str) -> float:
-    return 1.0 if freq == "D" else (365.25 / 12 if freq == "MS" else 7.0)
 
 
 def add_targets(ds: xr.Dataset, config: TargetConfig = TargetConfig()) -> xr.Dataset:
@@ -63,95 +79,144 @@ def add_targets(ds: xr.Dataset, config: TargetConfig = TargetConfig()) -> xr.Dat
 
     Adds on (``sku``, ``location``): ``target_safety_stock``, ``target_reorder_point``,
     ``target_order_up_to``, ``target_service_level``, ``target_mean`` (per-period demand
-    protected), and on ``location``: ``target_lead_time``, ``target_review_period``.
+    protected), ``target_capped`` (the level hit its history cap); on ``location``:
+    ``target_lead_time``, ``target_review_period``.
 
     Parameters
     ----------
     ds : xarray.Dataset
-        The planning dataset with the forecast (`engine.stages.forecasting.add_forecast`).
+        The planning dataset with the forecast and its protection intervals
+        (`engine.stages.forecasting.add_forecast`).
     config : TargetConfig
     """
     n_sku, n_loc = ds.sizes["sku"], ds.sizes["location"]
-    horizon = ds.sizes["step"]
     sku, channel, _ = series_index(ds)
     location = primary_location(ds)
-    kind = ds["location_kind"].values
-    dc = kind == "dc"
-    mean = ds["forecast_mean"].values
-    variance = ds["forecast_variance"].values
-
-    # per-step demand of every (sku, location), and the demand-weighted service level
-    pair_mean = np.zeros((n_sku, n_loc, horizon))
-    pair_var = np.zeros((n_sku, n_loc, horizon))
+    dc = ds["location_kind"].values == "dc"
     served = location >= 0
-    np.add.at(pair_mean, (sku[served], location[served]), mean[served])
-    np.add.at(pair_var, (sku[served], location[served]), variance[served])
-    weight = mean.sum(axis=1)
+    counts = np.isin(family_codes(ds["forecast_distribution"].values[:, 0]), COUNT_FAMILIES)
+
+    def pair_sum(values: np.ndarray) -> np.ndarray:
+        out = np.zeros((n_sku, n_loc))
+        np.add.at(out, (sku[served], location[served]), values[served])
+        return out
+
+    def sku_sum(values: np.ndarray) -> np.ndarray:
+        return np.bincount(sku, weights=values, minlength=n_sku)
+
+    lead, lead_sd = replenishment_lead_times(
+        ds, supplier_lead_time_days=config.supplier_lead_time_days,
+        supplier_lead_time_sd_days=config.supplier_lead_time_sd_days)
+    review = location_review_periods(ds)
+    where = np.maximum(location, 0)
+    streams = protection_moments(ds, "protection", np.where(served, lead[where], 0.0),
+                                 np.where(served, review[where], 1.0), counts)
+    supplier = config.supplier_lead_time_days / days_per_period(ds.attrs["freq"])
+    whole_sku = protection_moments(ds, "echelon_protection", np.full(len(sku), supplier),
+                                   np.ones(len(sku)), counts)
+    names = ("mean", "variance", "lead_mean", "lead_variance", "largest_sum")
+    pair = {n: pair_sum(streams[n]) for n in names}
+    for n in names:
+        pair[n][:, dc] = sku_sum(whole_sku[n])[:, None]
+    all_counts = pair_sum((~counts).astype(float)) == 0
+    all_counts[:, dc] = (sku_sum((~counts).astype(float)) == 0)[:, None]
+
+    weight = ds["forecast_mean"].values.sum(axis=1)
     level = ds["service_level"].values[channel]
-    level_sum = np.zeros((n_sku, n_loc))
-    weight_sum = np.zeros((n_sku, n_loc))
-    np.add.at(level_sum, (sku[served], location[served]), (weight * level)[served])
-    np.add.at(weight_sum, (sku[served], location[served]), weight[served])
-    # echelon view: every DC protects the whole demand of the SKU
-    total_mean = np.zeros((n_sku, horizon))
-    total_var = np.zeros((n_sku, horizon))
-    np.add.at(total_mean, sku, mean)
-    np.add.at(total_var, sku, variance)
-    sku_level = np.bincount(sku, weights=weight * level, minlength=n_sku)
-    sku_weight = np.bincount(sku, weights=weight, minlength=n_sku)
-    pair_mean[:, dc] = total_mean[:, None, :]
-    pair_var[:, dc] = total_var[:, None, :]
-    level_sum[:, dc] = sku_level[:, None]
-    weight_sum[:, dc] = sku_weight[:, None]
+    level_sum, weight_sum = pair_sum(weight * level), pair_sum(weight)
+    level_sum[:, dc] = sku_sum(weight * level)[:, None]
+    weight_sum[:, dc] = sku_sum(weight)[:, None]
     service_level = np.where(weight_sum > 0, level_sum / np.where(weight_sum > 0, weight_sum, 1),
                              config.default_service_level)
 
-    lead, lead_sd = _lead_times(ds, config)
-    review = _review_periods(ds, location, channel)
-    steps = np.clip(np.ceil(lead + review).astype(int), 1, horizon)
-    covered = np.arange(horizon)[None, :] < steps[:, None]                  # (location, step)
-    per_period_mean = (pair_mean * covered[None]).sum(axis=2) / steps[None, :]
-    per_period_var = (pair_var * covered[None]).sum(axis=2) / steps[None, :]
+    periods = (lead + review)[None, :]
+    periods = np.where(dc[None, :], supplier + 1.0, periods)
+    per_period = pair["mean"] / periods
+    lead_variance = (per_period * lead_sd[None, :]) ** 2
+    variance = pair["variance"] + lead_variance
+    lead_demand_variance = pair["lead_variance"] + lead_variance
+    family = choose_family(pair["mean"], variance, counts=all_counts)
+    lead_family = choose_family(pair["lead_mean"], lead_demand_variance, counts=all_counts)
 
-    pack = ds["pack_size"].values[:, None]
+    pack = np.broadcast_to(ds["pack_size"].values[:, None], (n_sku, n_loc))
     # the minimum order quantity binds orders to suppliers, placed by DCs; internal moves
     # between locations only keep whole packs
-    moq = np.where(dc[None, :], ds["moq"].values[:, None], 0)
-    result = stock_targets(per_period_mean, per_period_var, lead_time=lead[None, :],
-                           lead_time_sd=lead_sd[None, :], review_period=review[None, :],
-                           service_level=np.clip(service_level, 1e-6, 1 - 1e-6),
-                           service=config.service, pack_size=pack, moq=moq)
+    moq = np.where(dc[None, :], ds["moq"].values[:, None], 0.0)
+    ids = pd.RangeIndex(n_sku * n_loc)
+    table = pd.DataFrame({
+        "unique_id": ids, "lead_time": np.broadcast_to(lead, (n_sku, n_loc)).ravel(),
+        "review_period": np.broadcast_to(review, (n_sku, n_loc)).ravel(),
+        "mean": pair["mean"].ravel(), "variance": variance.ravel(),
+        "family": FAMILY_LABELS[family.ravel()], "lead_mean": pair["lead_mean"].ravel(),
+        "lead_variance": lead_demand_variance.ravel(),
+        "lead_family": FAMILY_LABELS[lead_family.ravel()],
+        "largest_sum": pair["largest_sum"].ravel(),
+    })
+    result = targets_from_protection(
+        table, service_level=pd.Series(np.clip(service_level, 1e-6, 1 - 1e-6).ravel(),
+                                       index=ids),
+        service=config.service, pack_size=pd.Series(pack.ravel().astype(float), index=ids),
+        moq=pd.Series(moq.ravel(), index=ids))
+    shape = (n_sku, n_loc)
     dims = ("sku", "location")
     return ds.assign({
-        "target_safety_stock": (dims, np.asarray(result.safety_stock, dtype=float)),
-        "target_reorder_point": (dims, np.asarray(result.reorder_point, dtype=float)),
-        "target_order_up_to": (dims, np.asarray(result.order_up_to, dtype=float)),
+        "target_safety_stock": (dims, result["safety_stock"].to_numpy().reshape(shape)),
+        "target_reorder_point": (dims, result["reorder_point"].to_numpy().reshape(shape)),
+        "target_order_up_to": (dims, result["order_up_to"].to_numpy().reshape(shape)),
         "target_service_level": (dims, service_level),
-        "target_mean": (dims, per_period_mean),
+        "target_mean": (dims, per_period),
+        "target_capped": (dims, result["capped"].to_numpy().reshape(shape)),
         "target_lead_time": ("location", lead),
         "target_review_period": ("location", review),
     })
 
 
-def _lead_times(ds: xr.Dataset, config: TargetConfig) -> tuple[np.ndarray, np.ndarray]:
-    """Replenishment lead time mean and standard deviation of every location, periods."""
-    lane = replenishment_lane(ds)
-    period_days = _days_per_period(ds.attrs["freq"])
-    lead = np.where(lane >= 0, ds["lead_time"].values[np.maximum(lane, 0)],
-                    config.supplier_lead_time_days / period_days).astype(float)
-    sd = np.where(lane >= 0, ds["lead_time_sd"].values[np.maximum(lane, 0)],
-                  config.supplier_lead_time_sd_days / period_days).astype(float)
-    return lead, sd
+def protection_moments(ds: xr.Dataset, prefix: str, lead: np.ndarray, review: np.ndarray,
+                       counts: np.ndarray) -> dict[str, np.ndarray]:
+    """Each series' demand moments over its interval L + R now, from the forecast stage's.
+
+    A series whose interval is the one the forecast stage calibrated (``{prefix}_lead_time``,
+    ``{prefix}_review_period``) keeps its moments. One whose interval changed since (a scenario
+    that changes a lane's lead time, or closes its primary location) gets the forecast summed
+    over its new interval (steps beyond the horizon at the mean of the horizon's) with the
+    relative dispersion of its calibrated interval kept (``Var = mu + d mu^2`` for counts,
+    ``d mu^2`` otherwise), and its largest historical interval demand scaled by the lengths.
+
+    Returns
+    -------
+    dict of str to numpy.ndarray, shape (series,)
+        ``mean``, ``variance``, ``lead_mean``, ``lead_variance``, ``largest_sum``.
+    """
+    out = {n: ds[f"{prefix}_{n}"].values.astype(float).copy()
+           for n in ("mean", "variance", "lead_mean", "lead_variance", "largest_sum")}
+    old_lead = ds[f"{prefix}_lead_time"].values
+    old_total = old_lead + ds[f"{prefix}_review_period"].values
+    changed = np.flatnonzero(~np.isclose(old_lead, lead) | ~np.isclose(old_total, lead + review))
+    if not changed.size:
+        return out
+    steps = ds["forecast_mean"].values[changed]
+    count = counts[changed]
+    for mean_name, variance_name, length in (("mean", "variance", (lead + review)[changed]),
+                                             ("lead_mean", "lead_variance", lead[changed])):
+        mean, variance = out[mean_name][changed], out[variance_name][changed]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            excess = np.where(count, variance - mean, variance)
+            dispersion = np.where(mean > 0, np.maximum(excess, 0.0) / mean**2, 0.0)
+        new_mean = _interval_mean(steps, length)
+        out[mean_name][changed] = new_mean
+        out[variance_name][changed] = np.where(count, new_mean, 0.0) + dispersion * new_mean**2
+    out["largest_sum"][changed] *= (lead + review)[changed] / np.maximum(old_total[changed],
+                                                                         1e-12)
+    return out
 
 
-def _review_periods(ds: xr.Dataset, location: np.ndarray, channel: np.ndarray) -> np.ndarray:
-    """Smallest review period of the channels a location serves (1 when none, and for DCs)."""
-    review = np.full(ds.sizes["location"], np.inf)
-    served = location >= 0
-    np.minimum.at(review, location[served], ds["review_period"].values[channel[served]])
-    review[~np.isfinite(review)] = 1.0
-    review[ds["location_kind"].values == "dc"] = 1.0
-    return review
+def _interval_mean(steps: np.ndarray, length: np.ndarray) -> np.ndarray:
+    """Forecast summed over ``length`` periods per row (fractional last period; periods beyond
+    the forecast horizon at the mean of the horizon's)."""
+    horizon = steps.shape[1]
+    weights = np.clip(length[:, None] - np.arange(horizon)[None, :], 0.0, 1.0)
+    beyond = np.maximum(length - horizon, 0.0)
+    return (steps * weights).sum(axis=1) + beyond * steps.mean(axis=1)
 
 
 def targets_table(ds: xr.Dataset) -> pd.DataFrame:

@@ -629,10 +629,15 @@ class DemandForecaster:
         """The calibrated dispersion of the interval sums (computed once per (L, R, start))."""
         key = (lead_time, review_period, start)
         if key not in self.protection_fits_:
+            h = self.backtest_actual_.shape[2]
+            growth = np.ones((self.panel_.n_series, h))
+            for code, factor in self.dispersion_.step_factor.items():
+                growth[self.classes_.code == code] = factor[np.minimum(np.arange(h),
+                                                                       len(factor) - 1)]
             self.protection_fits_[key] = fit_protection(
                 self.backtest_actual_, self.deployed_backtest_, self.classes_.code,
                 level=self.level_, lead_time=lead_time, review_period=review_period,
-                counts=self.counts_, nonnegative=self.nonnegative, offset=start)
+                counts=self.counts_, nonnegative=self.nonnegative, offset=start, growth=growth)
         return self.protection_fits_[key]
 
 
