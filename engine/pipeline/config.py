@@ -15,7 +15,7 @@ models                     fast         forecast candidate profile: fast or accu
 selection                  class        choose a forecast model per demand class or per series
 middle_out                 true         sku x channel middle-out where the backtest favours it
 festivals                  true         model the Chinese retail festivals
-backtest_windows           3            rolling-origin windows of the forecast model choice
+backtest_windows           (auto)       rolling-origin forecast windows: 4 monthly, else 3
 service                    fill_rate    meaning of the service levels: fill_rate or cycle
 service_levels             {}           per-channel service level overrides, e.g. {jd: 0.97}
 supplier_lead_time_days    28           DC replenishment lead time from suppliers, days
@@ -63,7 +63,7 @@ class RunConfig:
     selection: str = ForecastConfig.selection
     middle_out: bool = ForecastConfig.middle_out
     festivals: bool = ForecastConfig.festivals
-    backtest_windows: int = ForecastConfig.backtest_windows
+    backtest_windows: int | None = ForecastConfig.backtest_windows
     service: str = TargetConfig.service
     service_levels: dict[str, float] = field(default_factory=dict)
     supplier_lead_time_days: float = TargetConfig.supplier_lead_time_days
@@ -157,6 +157,8 @@ def _whole(value, smallest: int):
 
 def _check(key: str, value):
     """(message, converted value) for one setting; message is None when the value is fine."""
+    if key == "backtest_windows" and value is None:     # auto: by the data's frequency
+        return None, None
     if key in ("horizon", "backtest_windows", "coverage_periods", "samples", "workers",
                "partition_skus"):
         return _whole(value, 1)

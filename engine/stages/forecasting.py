@@ -46,8 +46,9 @@ class ForecastConfig:
         Forecast sku x channel parents and split to regions where the backtest favours it.
     festivals : bool
         Estimate and forecast the festivals of the Chinese retail calendar.
-    backtest_windows : int
-        Rolling-origin windows for the model choice.
+    backtest_windows : int, optional
+        Rolling-origin windows for the model choice and the calibration (default: 4 for
+        monthly or coarser data, a year of target months; 3 otherwise).
     supplier_lead_time_days : float
         Replenishment lead time of locations without an inbound lane (DCs), days: with the
         lanes' lead times and the review periods, it sets the protection intervals whose
@@ -60,7 +61,7 @@ class ForecastConfig:
     selection: str = "class"
     middle_out: bool = True
     festivals: bool = True
-    backtest_windows: int = 3
+    backtest_windows: int | None = None
     supplier_lead_time_days: float = SUPPLIER_LEAD_TIME_DAYS
     extra: dict = field(default_factory=dict)
 

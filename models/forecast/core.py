@@ -95,12 +95,17 @@ _FAMILIES_OF_CLASSES = ((DemandClass.SMOOTH, DemandClass.ERRATIC),
                         (DemandClass.INTERMITTENT, DemandClass.LUMPY))
 
 
+WINDOWS = 3
+"""Backtest windows of weekly and finer data (monthly and coarser data get a year's worth)."""
+
+
 @dataclass(frozen=True)
 class _Derived:
     """Settings that follow from the frequency unless given."""
 
     season: int
     backtest_horizon: int
+    n_windows: int
     min_history: int
     inactive_periods: int
     level_window: int
@@ -121,8 +126,12 @@ class DemandForecaster:
         Candidate profile (`models.forecast.candidates`).
     selection : {"class", "series"}
         Choose one model per demand class, or per series.
-    n_windows : int
-        Rolling-origin backtest windows.
+    n_windows : int, optional
+        Rolling-origin backtest windows (default: enough windows of ``backtest_horizon`` to
+        cover a year of target periods for monthly or coarser data, 4 for monthly, so that
+        every month of the seasonal cycle is in the choice and the calibration; 3 otherwise.
+        On the PBS replay of issue 14, 3 monthly windows never saw the February surge and
+        delivered 95.8% at a 98% fill-rate target; 4 windows delivered 97.1% with less stock).
     backtest_horizon : int, optional
         Periods per backtest window (default: a quarter of a year; 28 days for daily data).
     min_history : int, optional
@@ -149,7 +158,7 @@ class DemandForecaster:
     """
 
     def __init__(self, *, freq: str, quantiles: Sequence[float] = (0.1, 0.5, 0.9),
-                 models: str = "fast", selection: str = "class", n_windows: int = 3,
+                 models: str = "fast", selection: str = "class", n_windows: int | None = None,
                  backtest_horizon: int | None = None, min_history: int | None = None,
                  inactive_periods: int | None = None, festivals: Sequence[Festival] = (),
                  uplift_by: Sequence[str] = ("category", "channel"),
@@ -161,7 +170,7 @@ class DemandForecaster:
         self.quantiles = tuple(float(q) for q in quantiles)
         self.models = models
         self.selection = selection
-        self.n_windows = int(n_windows)
+        self.n_windows = None if n_windows is None else int(n_windows)
         self.backtest_horizon = backtest_horizon
         self.min_history = min_history
         self.inactive_periods = inactive_periods
@@ -220,7 +229,7 @@ class DemandForecaster:
         step_factor: dict[int, np.ndarray] = {}
         spread: dict[int, float] = {}
         failures = np.zeros(panel.n_series, dtype=np.int64)
-        width = (self.n_windows, derived.backtest_horizon)
+        width = (derived.n_windows, derived.backtest_horizon)
         backtest_actual = np.full((panel.n_series, *width), np.nan)
         backtest_forecast = np.full((panel.n_series, *width), np.nan)
         honest_forecast = np.full((panel.n_series, *width), np.nan)
@@ -232,7 +241,7 @@ class DemandForecaster:
             backtest = rolling_backtest(
                 baseline[rows], panel.y[rows], panel.start[rows], history_multiplier[rows],
                 options, season=derived.season, horizon=derived.backtest_horizon,
-                n_windows=self.n_windows, fallback_window=derived.level_window,
+                n_windows=derived.n_windows, fallback_window=derived.level_window,
                 nonnegative=self.nonnegative)
             failures[rows] = backtest.failed
             chosen = choose(backtest, baseline[rows], classes.code[rows], self.selection,
@@ -294,7 +303,7 @@ class DemandForecaster:
         parent = DemandForecaster(**settings).fit(history, groups=parents)
         order = pd.Index(parent.panel_.ids).get_indexer(parents["unique_id"])
         middle = np.full(self.backtest_actual_.shape, np.nan)
-        for w in range(self.n_windows):
+        for w in range(derived.n_windows):
             cut = panel.n_periods - (w + 1) * derived.backtest_horizon
             if cut <= 0:
                 continue
@@ -320,7 +329,9 @@ class DemandForecaster:
         inactive = self.inactive_periods or (13 if m == 52 else max(3, round(per_year / 2)))
         level_window = 28 if m == 7 else max(3, min(quarter, 13))
         half_window = 7 if m == 7 else (4 if m == 52 else 2)
-        return _Derived(m, backtest, min_history, inactive, level_window, half_window)
+        windows = self.n_windows or (max(WINDOWS, -(-per_year // backtest)) if per_year <= 12
+                                     else WINDOWS)
+        return _Derived(m, backtest, windows, min_history, inactive, level_window, half_window)
 
     def _effect_names(self) -> tuple[str, ...]:
         return (*(f.name for f in self.festivals), "promo")
