@@ -581,18 +581,7 @@ def smallest_continuous_level(satisfied: Callable[[np.ndarray, np.ndarray], np.n
         at_zero = satisfied(np.zeros(count), searching)
         searching = searching[~at_zero]
     stride = np.maximum(high, 1e-300)
-    for _ in range(MAX_DOUBLINGS):
-        if not searching.size:
-            break
-        ok = satisfied(high[searching], searching)
-        searching = searching[~ok]
-        low[searching] = high[searching]
-        high[searching] += stride[searching]
-        stride[searching] *= 2.0
-    if searching.size:
-        raise FloatingPointError(f"no level meets the service target for {searching.size} "
-                                 f"pairs after {MAX_DOUBLINGS} doublings (non-finite demand "
-                                 f"parameters?)")
+    _bracket_up(satisfied, low, high, stride, searching)
     if count:
         searching = np.flatnonzero(~at_zero)
     for _ in range(200):
@@ -607,6 +596,31 @@ def smallest_continuous_level(satisfied: Callable[[np.ndarray, np.ndarray], np.n
     if count:
         out[~at_zero] = high[~at_zero]
     return out
+
+
+def _bracket_up(satisfied: Callable[[np.ndarray, np.ndarray], np.ndarray], low: np.ndarray,
+                high: np.ndarray, stride: np.ndarray, searching: np.ndarray) -> None:
+    """Raise ``high`` (in place) by doubling strides until ``satisfied`` for every pair in
+    ``searching``, ``low`` following as the last unsatisfied level; at most `MAX_DOUBLINGS`
+    steps.
+
+    Raises
+    ------
+    FloatingPointError
+        If a pair is still unsatisfied after `MAX_DOUBLINGS` steps.
+    """
+    for _ in range(MAX_DOUBLINGS):
+        if not searching.size:
+            return
+        ok = satisfied(high[searching], searching)
+        searching = searching[~ok]
+        low[searching] = high[searching]
+        high[searching] += stride[searching]
+        stride[searching] *= 2.0
+    if searching.size:
+        raise FloatingPointError(f"no level meets the service target for {searching.size} "
+                                 f"pairs after {MAX_DOUBLINGS} doublings (non-finite demand "
+                                 f"parameters?)")
 
 
 def smallest_level(satisfied: Callable[[np.ndarray, np.ndarray], np.ndarray],
@@ -633,18 +647,7 @@ def smallest_level(satisfied: Callable[[np.ndarray, np.ndarray], np.ndarray],
     low = np.full(count, -1.0)
     stride = np.maximum(np.ceil(0.25 * np.maximum(high, 4.0) ** 0.5), 1.0)
     searching = np.arange(count)
-    for _ in range(MAX_DOUBLINGS):
-        if not searching.size:
-            break
-        ok = satisfied(high[searching], searching)
-        searching = searching[~ok]
-        low[searching] = high[searching]
-        high[searching] += stride[searching]
-        stride[searching] *= 2.0
-    if searching.size:
-        raise FloatingPointError(f"no level meets the service target for {searching.size} "
-                                 f"pairs after {MAX_DOUBLINGS} doublings (non-finite demand "
-                                 f"parameters?)")
+    _bracket_up(satisfied, low, high, stride, searching)
     # a probe below the guess, so bisection starts from a short bracket
     probe = np.maximum(high - stride, -1.0)
     searching = np.flatnonzero((probe > low) & (probe >= 0) & (probe < high))
