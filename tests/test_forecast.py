@@ -247,3 +247,36 @@ def test_bad_history():
         DemandForecaster(freq="W-MON").fit(good).predict(0)
     with pytest.raises(RuntimeError, match=r"call fit\(\) before predict\(\)"):
         DemandForecaster(freq="W-MON").predict(3)
+
+
+def test_a_new_series_far_from_its_analogue_gets_a_wider_band():
+    """The cold-start level of a series selling far below its analogues is uncertain: its
+    relative spread is at least the gap between its own sales and that level, while a new
+    series selling like its analogues keeps the typical spread."""
+    rng = np.random.default_rng(5)
+    values = {f"m{i}": rng.gamma(20.0, 5.0, 60) for i in range(30)}   # about 100 a period
+    values["near"] = np.array([98.0, 104.0])
+    values["far"] = np.array([0.8, 0.7])
+    out = forecast(_long(values), horizon=2, freq="W-MON").set_index("unique_id")
+    near, far = out.loc["near"].iloc[0], out.loc["far"].iloc[0]
+    assert near["demand_class"] == far["demand_class"] == "new"
+    gap = (0.75 - far["mean"]) / far["mean"]
+    assert far["variance"] >= (gap * far["mean"]) ** 2 * (1 - 1e-9)
+    assert far["q10"] <= 0.75                      # its own rate is inside the band
+    assert np.sqrt(far["variance"]) / far["mean"] > 3 * np.sqrt(near["variance"]) / near["mean"]
+
+
+def test_the_global_model_joins_only_a_panel():
+    """GlobalLGBM is a candidate of a class family from GLOBAL_MIN_SERIES series on; a small
+    family is forecast by the local models alone (and never imports LightGBM)."""
+    from models.forecast.candidates import GLOBAL_LGBM, GLOBAL_MIN_SERIES, candidates, for_panel
+
+    options = candidates(DemandClass.SMOOTH, "fast")
+    assert GLOBAL_LGBM in options
+    assert for_panel(options, GLOBAL_MIN_SERIES) == options
+    small = for_panel(options, GLOBAL_MIN_SERIES - 1)
+    assert GLOBAL_LGBM not in small and len(small) == len(options) - 1
+    rng = np.random.default_rng(3)
+    out = forecast(_long({f"s{i}": rng.poisson(9.0, 60).astype(float) for i in range(40)}),
+                   horizon=2, freq="W-MON")
+    assert not out["model"].str.contains("GlobalLGBM").any()

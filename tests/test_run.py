@@ -216,7 +216,7 @@ def test_unknown_channel_in_service_levels_is_bad_input(tmp_path, capsys):
 def test_killed_at_random_moments_then_resumed(tmp_path):
     """kill -9 at random points: earlier runs stay intact, no half run is visible, and
     --resume finishes with the same data as an uninterrupted run."""
-    command = [sys.executable, "-m", "engine.cli", "run", "--demo", "--skus", "300",
+    command = [sys.executable, "-m", "engine.cli", "run", "--demo", "--skus", "150",
                "--horizon", "6"]
     reference = tmp_path / "reference"
     subprocess.run([*command, "--output", str(reference)], check=True, capture_output=True)

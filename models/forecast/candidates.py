@@ -91,6 +91,19 @@ def _global_lgbm(values, start, cutoff, horizon, season, fallback_window):
 
 GLOBAL_LGBM = Candidate("GlobalLGBM", lambda m: None, lambda m: 4, run=_global_lgbm)
 """One LightGBM model over all series of a class family (`models.forecast.global_model`)."""
+GLOBAL_MIN_SERIES = 250
+"""A global model is a candidate of a class family with at least this many series: it learns
+what the series share, which needs a panel (the smooth families of the real data sets of issue
+14 hold 287 series and more); below it the local models run alone, without the seconds of
+importing mlforecast and LightGBM."""
+
+
+def for_panel(options: tuple[Candidate, ...], n_series: int) -> tuple[Candidate, ...]:
+    """The candidates that apply to a class family of ``n_series`` series: the global ones
+    only from `GLOBAL_MIN_SERIES` series."""
+    if n_series >= GLOBAL_MIN_SERIES:
+        return options
+    return tuple(c for c in options if c.run is None)
 
 # benchmarks of the backtest report, and the fallback when a model fails
 NAIVE = Candidate("Naive", lambda m: sf.Naive(), lambda m: 1)

@@ -45,6 +45,7 @@ from models.forecast.candidates import (
     PROFILES,
     Candidate,
     candidates,
+    for_panel,
 )
 from models.forecast.classes import CLASS_NAMES, Classification, DemandClass, classify
 from models.forecast.coldstart import analogue_levels, credibility_blend
@@ -237,7 +238,7 @@ class DemandForecaster:
             rows = np.flatnonzero(np.isin(classes.code, [c.code for c in family]))
             if len(rows) == 0:
                 continue
-            options = candidates(family[0], self.models)
+            options = for_panel(candidates(family[0], self.models), len(rows))
             backtest = rolling_backtest(
                 baseline[rows], panel.y[rows], panel.start[rows], history_multiplier[rows],
                 options, season=derived.season, horizon=derived.backtest_horizon,
@@ -275,6 +276,7 @@ class DemandForecaster:
         self.uplifts_: Uplifts = uplifts
         self.baseline_ = baseline
         self.classes_: Classification = classes
+        self.new_dispersion_ = np.zeros(len(classes.code))   # set by the cold start
         self.counts_ = counts
         self.choice_ = choice.astype(str)
         self.backtest_: dict[str, dict[str, float]] = backtest_table
@@ -497,17 +499,27 @@ class DemandForecaster:
         mature = np.isin(self.classes_.code, [c.code for c in _MODELLED])
         analogue, source = analogue_levels(recent, mature, self.keys_, self.analogues)
         level = credibility_blend(latest, observed, analogue, NEW_PRIOR_PERIODS)
+        # the level of a new series is as uncertain as its own sales and its analogues
+        # disagree: the squared relative gap is its least dispersion (`_variance`)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            gap = np.where(level > 0, (np.nan_to_num(latest) - level) / level, 0.0) ** 2
+        self.new_dispersion_ = np.where(new, np.nan_to_num(gap), 0.0)
         return level, source
 
     def _variance(self, mean: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Variance and family per step: calibrated dispersion for modelled series, the
-        median dispersion of modelled series for new and inactive ones."""
+        median dispersion of modelled series for new and inactive ones, and for a new series
+        at least the squared relative gap between its own recent sales and its cold-start
+        level (an analogue far from what the series sells is an uncertain level)."""
         code = self.classes_.code
         dispersion = self.dispersion_.at(code, mean.shape[1])
         modelled = np.isin(code, [c.code for c in _MODELLED])
         typical = float(np.median(self.dispersion_.per_series[modelled])) if modelled.any() \
             else (0.5 if self.counts_ else 0.25)
         dispersion[~modelled] = typical
+        new = code == DemandClass.NEW.code
+        if new.any():
+            dispersion[new] = np.maximum(dispersion[new], self.new_dispersion_[new, None])
         if self.counts_:
             return count_variance(mean, dispersion), family_for(mean, dispersion, True)
         return dispersion * mean**2, family_for(mean, dispersion, False)

@@ -125,7 +125,7 @@ def covered(y: np.ndarray, mean: np.ndarray, variance: np.ndarray, family: np.nd
 
 def calibrate_spread(y: np.ndarray, mean: np.ndarray, phi: np.ndarray, variance: np.ndarray,
                      counts: bool, low: float, high: float, *, nonnegative: bool = True,
-                     max_points: int = 50_000, seed: int = 0) -> float:
+                     max_points: int = 20_000, seed: int = 0) -> float:
     """Spread factor ``k`` whose central band covers ``high - low`` of the outcomes.
 
     Parameters
@@ -138,6 +138,9 @@ def calibrate_spread(y: np.ndarray, mean: np.ndarray, phi: np.ndarray, variance:
         Count data (negative binomial / Poisson) or not (normal).
     low, high : float
         The band's probabilities.
+    max_points : int
+        Outcomes used (a seeded sample beyond it): the coverage of 20,000 outcomes has a
+        standard error below 0.3 points, under the half-point tolerance of the choice.
 
     Returns
     -------
