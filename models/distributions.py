@@ -238,6 +238,17 @@ def negative_binomial_parameters(mean: np.ndarray, variance: np.ndarray
     return n, p
 
 
+def rescaled_variance(mean, variance, new_mean, *, counts) -> np.ndarray:
+    """The variance of demand moved from ``mean`` to ``new_mean`` with its relative spread
+    kept: the excess dispersion phi of ``Var = mu + phi mu^2`` where ``counts`` (phi >= 0), the
+    coefficient of variation otherwise; 0 where ``mean`` is 0 (no spread to keep)."""
+    mean, variance, new_mean = (np.asarray(a, float) for a in (mean, variance, new_mean))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        excess = np.where(counts, variance - mean, variance)
+        dispersion = np.where(mean > 0, np.maximum(excess, 0.0) / mean**2, 0.0)
+    return np.where(counts, new_mean, 0.0) + dispersion * new_mean**2
+
+
 def gamma_parameters(mean: np.ndarray, variance: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Shape k = mu^2 / v and scale theta = v / mu of the gamma with this mean and variance
     (pairs with zero mean or variance get k = 1, theta = 0: always 0)."""

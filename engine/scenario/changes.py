@@ -22,8 +22,9 @@ import xarray as xr
 from engine.inputs.dataset import lane_label
 from engine.inputs.yamlfile import YamlFileError, YamlProblem
 from engine.scenario.schema import Change, Scenario
-from models.distributions import Family, family_codes
+from models.distributions import Family, family_codes, rescaled_variance
 from models.forecast.intervals import StepDistribution
+from models.forecast.protection import interval_weights
 
 POST_FORECAST = ("demand",)
 
@@ -111,17 +112,15 @@ def _scale_protection(ds: xr.Dataset, prefix: str, mean: np.ndarray, factor: np.
     lead = ds[f"{prefix}_lead_time"].values
     changes = {}
     for name, length in (("", lead + ds[f"{prefix}_review_period"].values), ("lead_", lead)):
-        weights = np.clip(length[:, None] - np.arange(mean.shape[1])[None, :], 0.0, 1.0)
+        weights = interval_weights(length, mean.shape[1])
         base = (weights * mean).sum(axis=1)
         scaled = (weights * mean * factor).sum(axis=1)
         with np.errstate(divide="ignore", invalid="ignore"):
             ratio = np.where(base > 0, scaled / base, factor.mean(axis=1))
-            old_mean = ds[f"{prefix}_{name}mean"].values
-            old_variance = ds[f"{prefix}_{name}variance"].values
-            new_mean = old_mean * ratio
-            dispersion = np.where(old_mean > 0, (old_variance - old_mean) / old_mean**2, 0.0)
-        variance = np.where(counts, new_mean + np.maximum(dispersion, 0.0) * new_mean**2,
-                            old_variance * ratio**2)
+        old_mean = ds[f"{prefix}_{name}mean"].values
+        new_mean = old_mean * ratio
+        variance = rescaled_variance(old_mean, ds[f"{prefix}_{name}variance"].values, new_mean,
+                                     counts=counts)
         changes[f"{prefix}_{name}mean"] = ("series", new_mean)
         changes[f"{prefix}_{name}variance"] = ("series", variance)
         if not name:

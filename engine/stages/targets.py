@@ -47,7 +47,14 @@ from engine.network import (
     series_index,
 )
 from engine.outputs import TARGETS
-from models.distributions import COUNT_FAMILIES, FAMILY_LABELS, choose_family, family_codes
+from models.distributions import (
+    COUNT_FAMILIES,
+    FAMILY_LABELS,
+    choose_family,
+    family_codes,
+    rescaled_variance,
+)
+from models.forecast.protection import interval_weights
 from models.policy import targets_from_protection
 
 POLICY = "s,S"
@@ -198,13 +205,10 @@ def protection_moments(ds: xr.Dataset, prefix: str, lead: np.ndarray, review: np
     count = counts[changed]
     for mean_name, variance_name, length in (("mean", "variance", (lead + review)[changed]),
                                              ("lead_mean", "lead_variance", lead[changed])):
-        mean, variance = out[mean_name][changed], out[variance_name][changed]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            excess = np.where(count, variance - mean, variance)
-            dispersion = np.where(mean > 0, np.maximum(excess, 0.0) / mean**2, 0.0)
         new_mean = _interval_mean(steps, length)
+        out[variance_name][changed] = rescaled_variance(
+            out[mean_name][changed], out[variance_name][changed], new_mean, counts=count)
         out[mean_name][changed] = new_mean
-        out[variance_name][changed] = np.where(count, new_mean, 0.0) + dispersion * new_mean**2
     out["largest_sum"][changed] *= (lead + review)[changed] / np.maximum(old_total[changed],
                                                                          1e-12)
     return out
@@ -214,7 +218,7 @@ def _interval_mean(steps: np.ndarray, length: np.ndarray) -> np.ndarray:
     """Forecast summed over ``length`` periods per row (fractional last period; periods beyond
     the forecast horizon at the mean of the horizon's)."""
     horizon = steps.shape[1]
-    weights = np.clip(length[:, None] - np.arange(horizon)[None, :], 0.0, 1.0)
+    weights = interval_weights(length, horizon)
     beyond = np.maximum(length - horizon, 0.0)
     return (steps * weights).sum(axis=1) + beyond * steps.mean(axis=1)
 

@@ -61,7 +61,12 @@ from models.forecast.middle_out import (
     recent_shares,
 )
 from models.forecast.panel import Panel, from_long, season_length
-from models.forecast.protection import ProtectionFit, fit_protection, history_sums
+from models.forecast.protection import (
+    ProtectionFit,
+    fit_protection,
+    history_sums,
+    interval_weights,
+)
 from models.forecast.runner import ModelRun, run_model, window_average
 from models.forecast.selection import (
     SELECTIONS,
@@ -382,16 +387,23 @@ class DemandForecaster:
             raise RuntimeError("call fit() before predict()")
         if not isinstance(horizon, (int, np.integer)) or horizon < 1:
             raise ValueError(f"horizon must be a whole number >= 1; found {horizon!r}")
-        base, model = self._baseline(horizon)
-        mean = base * self._multiplier(horizon, future)
-        if self.nonnegative:
-            mean = np.maximum(mean, 0.0)
+        mean, model = self._step_mean(horizon, future)
         variance, family = self._variance(mean)
         cap = VARIANCE_CAP * np.maximum(self.mean_square_[:, None], mean**2)
         clamped = variance > cap
         variance = np.minimum(variance, cap)
         return (StepDistribution(mean, variance, family, self.nonnegative, clamped.any(axis=1)),
                 model.astype(str))
+
+    def _step_mean(self, horizon: int, future: pd.DataFrame | None
+                   ) -> tuple[np.ndarray, np.ndarray]:
+        """Forecast mean per series and step (the baseline times the planned effects), and the
+        model name of every series."""
+        base, model = self._baseline(horizon)
+        mean = base * self._multiplier(horizon, future)
+        if self.nonnegative:
+            mean = np.maximum(mean, 0.0)
+        return mean, model
 
     def _baseline(self, horizon: int) -> tuple[np.ndarray, np.ndarray]:
         """The baseline of ``predict_distribution`` (middle-out splits applied), computed once
@@ -593,10 +605,10 @@ class DemandForecaster:
             raise ValueError(f"start must be a whole number >= 0; found {start!r}")
         total = lead + review
         steps = int(np.ceil(total.max() - 1e-9))
-        distribution, _ = self.predict_distribution(start + max(steps, 1), future=future)
-        ahead = distribution.mean[:, start:]
-        mean = (ahead * _weights(total, steps)).sum(axis=1)
-        lead_mean = (ahead * _weights(lead, steps)).sum(axis=1)
+        step_mean, _ = self._step_mean(start + max(steps, 1), future)
+        ahead = step_mean[:, start:]
+        mean = (ahead * interval_weights(total, steps)).sum(axis=1)
+        lead_mean = (ahead * interval_weights(lead, steps)).sum(axis=1)
         code = self.classes_.code
         modelled = np.isin(code, [c.code for c in _MODELLED])
         variance = np.zeros(panel.n_series)
@@ -662,11 +674,6 @@ class DemandForecaster:
                 level=self.level_, lead_time=lead_time, review_period=review_period,
                 counts=self.counts_, nonnegative=self.nonnegative, offset=start, growth=growth)
         return self.protection_fits_[key]
-
-
-def _weights(length: np.ndarray, steps: int) -> np.ndarray:
-    """Weights of the first ``steps`` forecast steps in each series' interval sum."""
-    return np.clip(length[:, None] - np.arange(steps)[None, :], 0.0, 1.0)
 
 
 def _interval_variance(mean: np.ndarray, dispersion: np.ndarray, counts: bool) -> np.ndarray:

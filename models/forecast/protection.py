@@ -81,10 +81,11 @@ VARIANCE_CAP = 4.0
 interval sums, forecast mean^2)."""
 
 
-def interval_weights(length: float, steps: int) -> np.ndarray:
+def interval_weights(length, steps: int) -> np.ndarray:
     """Weight of each of ``steps`` forecast steps in a sum over ``length`` periods: 1 for the
-    whole periods, the fraction for a partial last one, 0 after."""
-    return np.clip(length - np.arange(steps), 0.0, 1.0)
+    whole periods, the fraction for a partial last one, 0 after; shape (steps,) for one
+    length, (n, steps) for an array of n lengths."""
+    return np.clip(np.asarray(length, float)[..., None] - np.arange(steps), 0.0, 1.0)
 
 
 @dataclass(frozen=True)
