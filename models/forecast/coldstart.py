@@ -119,3 +119,20 @@ def credibility_blend(own_mean: np.ndarray, observed: np.ndarray, analogue: np.n
     with np.errstate(divide="ignore"):
         weight = np.minimum(prior_periods, prior_units / np.maximum(analogue, 0.0))
     return (observed * own_mean + weight * analogue) / np.maximum(observed + weight, 1e-300)
+
+
+def own_variance(values: np.ndarray, start: np.ndarray, cutoff: int) -> np.ndarray:
+    """Sample variance of each row's own periods from its start to ``cutoff - 1`` (0 with
+    fewer than two periods).
+
+    A young series' spread between its own periods (a launch spike that fades, a slow start)
+    is spread its next periods can show too: the cold start uses it as the least variance of
+    a new series (`models.forecast.core`).
+    """
+    columns = np.arange(cutoff)[None, :]
+    inside = (columns >= start[:, None]) & ~np.isnan(values[:, :cutoff])
+    n = inside.sum(axis=1)
+    filled = np.where(inside, values[:, :cutoff], 0.0)
+    mean = filled.sum(axis=1) / np.maximum(n, 1)
+    squares = (np.where(inside, filled - mean[:, None], 0.0) ** 2).sum(axis=1)
+    return np.where(n >= 2, squares / np.maximum(n - 1, 1), 0.0)

@@ -48,7 +48,7 @@ from models.forecast.candidates import (
     for_panel,
 )
 from models.forecast.classes import CLASS_NAMES, Classification, DemandClass, classify
-from models.forecast.coldstart import analogue_levels, credibility_blend
+from models.forecast.coldstart import analogue_levels, credibility_blend, own_variance
 from models.forecast.dispersion import Dispersion, estimate_dispersion
 from models.forecast.events import Festival, exposure
 from models.forecast.intervals import StepDistribution, family_for
@@ -515,7 +515,10 @@ class DemandForecaster:
         # disagree: the squared relative gap is its least dispersion (`_variance`)
         with np.errstate(divide="ignore", invalid="ignore"):
             gap = np.where(level > 0, (np.nan_to_num(latest) - level) / level, 0.0) ** 2
-        self.new_dispersion_ = np.where(new, np.nan_to_num(gap), 0.0)
+            own = np.where(level > 0, own_variance(self.baseline_, panel.start,
+                                                   panel.n_periods) / level**2, 0.0)
+        self.new_dispersion_ = np.where(new, np.maximum(np.nan_to_num(gap),
+                                                        np.nan_to_num(own)), 0.0)
         return level, source
 
     def _variance(self, mean: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
