@@ -59,10 +59,9 @@ import numpy as np
 import pandas as pd
 import pytest
 import realdata
-from scipy import special, stats
 
 from models.forecast import DemandForecaster
-from models.policy import targets_from_forecast, targets_from_protection
+from models.policy import baselines, targets_from_forecast, targets_from_protection
 from models.policy.replay import replay_base_stock
 
 SERVICE_LEVELS = (0.80, 0.90, 0.95, 0.98)
@@ -73,13 +72,6 @@ REVIEW_PERIOD = 1
 """Review period R, periods (the replay reviews every period)."""
 BASELINES = ("textbook", "textbook_loss", "empirical")
 POLICIES = ("omnistock", *BASELINES)
-MEAN_WINDOW = 13
-"""Periods of the textbook mean m."""
-SD_WINDOW = 52
-"""Periods of the textbook standard deviation s."""
-LOSS_Z_MAX = 8.0
-"""Largest z of the loss-function baseline: G(8) = 6e-17, so a zero mean m (no allowed
-shortage) gives mu_P + 8 sigma_P instead of an unbounded level."""
 ABSURD_MULTIPLE = 10.0
 """A level above this multiple of the largest (L+1)-period demand of the series' history (and
 above this many units) marks the series as absurd (issue 14)."""
@@ -186,120 +178,19 @@ def history_before(panel: DemandPanel, column: int) -> pd.DataFrame:
 
 
 # ---------------------------------------------------------------------------------------------
-# baselines: plain-array functions of the history before the origin
-
-
-def window_statistics(y_before: np.ndarray, *, mean_window: int = MEAN_WINDOW,
-                      sd_window: int = SD_WINDOW) -> tuple[np.ndarray, np.ndarray]:
-    """Per-period mean m over the last ``mean_window`` periods and standard deviation s
-    (ddof 1) over the last ``sd_window`` periods of each series' history.
-
-    Parameters
-    ----------
-    y_before : numpy.ndarray, shape (series, periods)
-        History before the origin; NaN before a series starts (not counted).
-
-    Returns
-    -------
-    m, s : numpy.ndarray, shape (series,)
-        Units per period; 0 without history (s = 0 with fewer than two periods).
-    """
-    recent = y_before[:, -mean_window:]
-    count = (~np.isnan(recent)).sum(axis=1)
-    m = np.zeros(len(y_before))
-    np.divide(np.nansum(recent, axis=1), count, out=m, where=count > 0)
-    spread = y_before[:, -sd_window:]
-    count = (~np.isnan(spread)).sum(axis=1)
-    centre = np.zeros(len(y_before))
-    np.divide(np.nansum(spread, axis=1), count, out=centre, where=count > 0)
-    squares = np.nansum((spread - centre[:, None]) ** 2, axis=1)
-    s = np.zeros(len(y_before))
-    np.divide(squares, count - 1, out=s, where=count > 1)
-    return m, np.sqrt(s)
-
-
-def textbook_levels(m: np.ndarray, s: np.ndarray, beta: float, *,
-                    lead_time: int = LEAD_TIME) -> np.ndarray:
-    """Base-stock level (L+1) m + z s sqrt(L+1), z = Phi^-1(beta), floored at 0 (units)."""
-    periods = lead_time + REVIEW_PERIOD
-    level = periods * m + stats.norm.ppf(beta) * s * np.sqrt(periods)
-    return np.maximum(level, 0.0)
-
-
-def standard_normal_loss(z: np.ndarray) -> np.ndarray:
-    """G(z) = E[(Z - z)+] = phi(z) - z (1 - Phi(z)) for a standard normal Z."""
-    return stats.norm.pdf(z) - z * special.ndtr(-z)
-
-
-def textbook_loss_levels(m: np.ndarray, s: np.ndarray, beta: float, *,
-                         lead_time: int = LEAD_TIME, iterations: int = 200) -> np.ndarray:
-    """Smallest level y with sigma_P G((y - mu_P) / sigma_P) <= (1 - beta) m (units).
-
-    mu_P = (L+1) m, sigma_P = s sqrt(L+1); the allowed shortage (1 - beta) R m is the fill-rate
-    condition per review period R = 1 (Axsäter 2015, equation 5.27, neglecting the shortage
-    already present at the start of a cycle). G decreases, so z = (y - mu_P) / sigma_P is found
-    by bisection on [-a, `LOSS_Z_MAX`] with a = (1 - beta) m / sigma_P (G(-a) > a). With
-    sigma_P = 0 the level is mu_P - (1 - beta) m. Floored at 0.
-    """
-    periods = lead_time + REVIEW_PERIOD
-    mu, sigma = periods * m, s * np.sqrt(periods)
-    allowed = (1.0 - beta) * REVIEW_PERIOD * m
-    spread = sigma > 0
-    target = np.zeros(m.shape)
-    np.divide(allowed, sigma, out=target, where=spread)
-    low = np.minimum(-target, LOSS_Z_MAX)
-    high = np.full(m.shape, LOSS_Z_MAX)
-    for _ in range(iterations):
-        middle = 0.5 * (low + high)
-        short = standard_normal_loss(middle) > target  # too much shortage: go higher
-        low = np.where(short, middle, low)
-        high = np.where(short, high, middle)
-        if np.all(high - low <= 1e-10 * (1.0 + np.abs(high))):
-            break
-    level = np.where(spread, mu + sigma * high, mu - allowed)
-    return np.maximum(level, 0.0)
-
-
-def protection_sums(y_before: np.ndarray, *, lead_time: int = LEAD_TIME) -> np.ndarray:
-    """Rolling (L+1)-period sums of each series' history, NaN where a window is not all
-    observed; shape (series, periods - L) (zero columns when the history is shorter)."""
-    periods = lead_time + REVIEW_PERIOD
-    width = y_before.shape[1] - periods + 1
-    if width <= 0:
-        return np.zeros((len(y_before), 0))
-    return sum(y_before[:, k:k + width] for k in range(periods))
-
-
-def empirical_levels(y_before: np.ndarray, beta: float, *,
-                     lead_time: int = LEAD_TIME) -> np.ndarray:
-    """beta-quantile (linear interpolation) of each series' historical (L+1)-period sums.
-
-    Series with history shorter than L+1 periods get (L+1) times their mean; none, 0.
-    """
-    sums = protection_sums(y_before, lead_time=lead_time)
-    valid = (~np.isnan(sums)).any(axis=1)
-    out = np.zeros(len(y_before))
-    if valid.any():
-        out[valid] = np.nanquantile(sums[valid], beta, axis=1)
-    short = ~valid & (~np.isnan(y_before)).any(axis=1)
-    if short.any():
-        observed = y_before[short]
-        count = (~np.isnan(observed)).sum(axis=1)
-        out[short] = (lead_time + REVIEW_PERIOD) * np.nansum(observed, axis=1) / count
-    return out
+# baselines: `models.policy.baselines`, over the interval L + R of this replay
 
 
 def baseline_levels(y_before: np.ndarray, betas=SERVICE_LEVELS, *,
                     lead_time: int = LEAD_TIME) -> dict[str, np.ndarray]:
     """Levels of every baseline for every beta, ``{name: (len(betas), series)}``."""
-    m, s = window_statistics(y_before)
-    return {
-        "textbook": np.stack([textbook_levels(m, s, b, lead_time=lead_time) for b in betas]),
-        "textbook_loss": np.stack([textbook_loss_levels(m, s, b, lead_time=lead_time)
-                                   for b in betas]),
-        "empirical": np.stack([empirical_levels(y_before, b, lead_time=lead_time)
-                               for b in betas]),
-    }
+    return baselines.baseline_levels(y_before, betas, lead_time + REVIEW_PERIOD,
+                                     review=REVIEW_PERIOD)
+
+
+def protection_sums(y_before: np.ndarray, *, lead_time: int = LEAD_TIME) -> np.ndarray:
+    """Rolling (L+1)-period sums of each series' history (`models.policy.baselines`)."""
+    return baselines.protection_sums(y_before, lead_time + REVIEW_PERIOD)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -124,3 +124,70 @@ def load(name: str) -> tuple[pd.DataFrame, str] | None:
 
 def _sorted(history: pd.DataFrame) -> pd.DataFrame:
     return history.sort_values(["unique_id", "ds"], ignore_index=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# real histories as input directories of the input contract (the decision backtest)
+
+NETWORKS = ("stallion", "walmart")
+"""Data sets `network_tables` converts."""
+
+
+def network_tables(name: str) -> dict[str, pd.DataFrame] | None:
+    """A real data set as the tables of an input directory, or None without the data.
+
+    The ``unique_id`` of a series is ``place/item``; every place becomes a region with one
+    regional warehouse (kind ``rdc``) that serves it, fed by one DC (lead time 1 period, cost
+    0.01 per unit); the items are the SKUs, sold in one channel:
+
+    - ``stallion``: agencies as regions, channel ``agency`` (a distributor), volumes in
+      hectolitres, a unit costs 1 and sells for 1.5;
+    - ``walmart``: stores as regions, channel ``stores`` (offline), a unit is a dollar of sales
+      (cost 0.7, price 1.0).
+
+    Lost sales (no backorders); stock on hand empty (replay with ``start="at-target"``); the
+    DC buys at the configured supplier lead time.
+    """
+    loaded = load(name)
+    if loaded is None:
+        return None
+    history, _ = loaded
+    parts = history["unique_id"].str.split("/", n=1, expand=True)
+    place, item = parts[0], parts[1]
+    channel, kind, cost, price = {"stallion": ("agency", "distributor", 1.0, 1.5),
+                                  "walmart": ("stores", "offline", 0.7, 1.0)}[name]
+    places = np.sort(place.unique())
+    items = np.sort(item.unique())
+    region = "r_" + place
+    sales = pd.DataFrame({"date": history["ds"].dt.strftime("%Y-%m-%d"), "sku": item,
+                          "channel": channel, "region": region, "units": history["y"],
+                          "promo": history.get("promo", 0)})
+    return {
+        "skus": pd.DataFrame({"sku": items, "category": name, "unit_cost": cost,
+                              "list_price": price}),
+        "channels": pd.DataFrame({"channel": [channel], "kind": [kind],
+                                  "service_level": [0.95], "backorders": ["false"]}),
+        "locations": pd.DataFrame({
+            "location": ["dc", *("wh_" + places)], "kind": ["dc", *["rdc"] * len(places)],
+            "region": ["central", *("r_" + places)]}),
+        "lanes": pd.DataFrame({"origin": "dc", "destination": "wh_" + places, "lead_time": 1,
+                               "cost_per_unit": 0.01}),
+        "fulfilment": pd.DataFrame({"channel": channel, "region": "r_" + places,
+                                    "location": "wh_" + places}),
+        "sales": sales,
+        "inventory": pd.DataFrame({"sku": pd.Series([], dtype=str),
+                                   "location": pd.Series([], dtype=str),
+                                   "on_hand": pd.Series([], dtype=float)}),
+    }
+
+
+def write_network(name: str, directory: Path) -> Path | None:
+    """`network_tables` of ``name`` written as CSV files into ``directory``; None without the
+    data."""
+    tables = network_tables(name)
+    if tables is None:
+        return None
+    directory.mkdir(parents=True, exist_ok=True)
+    for table, frame in tables.items():
+        frame.to_csv(directory / f"{table}.csv", index=False)
+    return directory

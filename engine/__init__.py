@@ -14,12 +14,16 @@ simulate_policy, PolicySimulation
 Plan, reoptimize
     The order-system API: a run directory loaded once, order sourcing, ATP and a quick
     re-plan of a few SKUs (`engine.orders`, ``docs/order-api.md``).
+backtest, BacktestSettings, write_backtest
+    The decision backtest: replay the nightly plan over the last periods of the history
+    against the actual sales, next to baseline policies (`engine.backtesting`).
 run_scenario, run_scenarios
     Run planner scenario files against their baseline and compare them (`engine.scenario`).
 InputError, Problem
     Bad input: every problem with its table, row, column, expected and found.
 """
 
+from engine.backtesting import BacktestSettings, backtest, write_backtest
 from engine.demo import demo_inputs, demo_tables
 from engine.errors import InputError, Problem
 from engine.inputs.load import load_inputs, write_inputs
@@ -30,12 +34,14 @@ from engine.scenario import run_scenario, run_scenarios
 from engine.simulation import PolicySimulation, simulate_policy
 
 __all__ = [
+    "BacktestSettings",
     "InputError",
     "InputSource",
     "Plan",
     "PolicySimulation",
     "Problem",
     "RunConfig",
+    "backtest",
     "demo_inputs",
     "demo_tables",
     "load_config",
@@ -45,6 +51,7 @@ __all__ = [
     "run_scenario",
     "run_scenarios",
     "simulate_policy",
+    "write_backtest",
     "write_inputs",
 ]
 

@@ -7,6 +7,7 @@ Commands
 ``omnistock run``               the nightly job into a run directory (see `engine.pipeline.nightly`)
 ``omnistock forecast``          forecast every series (``--output forecast.parquet``), or
                                 backtest the forecast (``--backtest``)
+``omnistock backtest``          replay the nightly plan against the actual sales, with baselines
 ``omnistock scenario run F...``  run what-if scenario files against a baseline and compare
 ``omnistock scenario check F...``  check scenario files
 
@@ -31,6 +32,8 @@ from rich.console import Console
 from rich.table import Table
 
 from engine import __version__
+from engine.backtesting import POLICIES, BacktestSettings, backtest, tradeoff, write_backtest
+from engine.backtesting.run import STARTS, work_units
 from engine.demo import DEFAULT_SKUS, MAX_SKUS, MIN_SKUS, demo_inputs
 from engine.errors import InputError
 from engine.inputs.calendar import normalize_freq
@@ -153,6 +156,31 @@ def _parser() -> argparse.ArgumentParser:
                                "SeasonalNaive and WindowAverage")
     forecast.add_argument("--windows", type=int, default=2,
                           help="holdout windows of --backtest (default: 2)")
+    backtest = _command(commands, "backtest", _backtest,
+                        "replay the nightly plan over the last periods of the history against "
+                        "the actual sales, next to baseline policies; writes a directory "
+                        "atomically")
+    _source_options(backtest, seed_flag="--demo-seed")
+    backtest.add_argument("--periods", type=int, default=26,
+                          help="origins: the last N periods of the history (default: 26)")
+    backtest.add_argument("--output", type=Path, required=True, help="directory to create")
+    backtest.add_argument("--refit-every", type=int, default=4,
+                          help="refit omnistock's forecast every K origins (default: 4)")
+    backtest.add_argument("--service-levels", type=_levels, default=(0.90, 0.95, 0.98),
+                          help="service levels asked of every channel, comma separated "
+                               "(default: 0.9,0.95,0.98)")
+    backtest.add_argument("--policies", type=_policies, default=POLICIES,
+                          help=f"policies to replay, comma separated (default: "
+                               f"{','.join(POLICIES)})")
+    backtest.add_argument("--start", choices=STARTS, default="input",
+                          help="starting stock: the input's on hand (default) or each "
+                               "policy's first-origin order-up-to level")
+    backtest.add_argument("--workers", type=int, default=1,
+                          help="local processes for the refits and the replays (default: 1)")
+    backtest.add_argument("--config", type=Path, help="run configuration file (YAML)")
+    backtest.add_argument("--horizon", type=int, help="periods to forecast and plan for")
+    backtest.add_argument("--force", action="store_true", help="replace the output directory")
+
     scenario = commands.add_parser("scenario", help="planner what-if scenarios",
                                    description="check or run scenario files (scenarios/README.md)")
     scenario_commands = scenario.add_subparsers(title="scenario commands", required=True,
@@ -343,6 +371,58 @@ def _forecast(args, out: Console, err: Console) -> int:
     if args.output is not None:
         write_parquet_atomic(forecast_table(ds), args.output)
         out.print(f"wrote {args.output}", markup=False)
+    return ExitCode.OK
+
+
+def _levels(text: str) -> tuple[float, ...]:
+    try:
+        levels = tuple(float(v) for v in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected numbers in (0, 1) separated by commas, found {text!r}") from None
+    if not all(0 < v < 1 for v in levels):
+        raise argparse.ArgumentTypeError(f"expected numbers in (0, 1), found {text!r}")
+    return levels
+
+
+def _policies(text: str) -> tuple[str, ...]:
+    names = tuple(v.strip() for v in text.split(",") if v.strip())
+    unknown = [n for n in names if n not in POLICIES]
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(f"expected policies among {', '.join(POLICIES)}, "
+                                         f"found {text!r}")
+    return names
+
+
+def _backtest(args, out: Console, err: Console) -> int:
+    config = load_config(args.config) if args.config is not None else RunConfig()
+    if args.horizon is not None:
+        if args.horizon < 1:
+            raise UsageError(f"--horizon must be at least 1; found {args.horizon}")
+        config = config.replace(horizon=args.horizon)
+    if args.output.exists() and not args.force:
+        raise UsageError(f"{args.output} exists; pass --force to replace it")
+    try:
+        settings = BacktestSettings(periods=args.periods, service_levels=args.service_levels,
+                                    policies=args.policies, refit_every=args.refit_every,
+                                    start=args.start, config=config)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    ds = _load(args, err)
+    if args.periods >= ds.sizes["period"] - 1:
+        raise UsageError(f"--periods must leave history before the first origin: at most "
+                         f"{ds.sizes['period'] - 2}; found {args.periods}")
+    if args.workers < 1:
+        raise UsageError(f"--workers must be at least 1; found {args.workers}")
+    log = RunLog(sys.stderr)
+    with log.progress("backtest", work_units(settings), "refits and replays") as advance:
+        result = backtest(ds, settings, workers=args.workers, progress=advance)
+    source = "demo" if args.demo else str(args.input)
+    write_backtest(result, args.output, source=source, settings=settings, overwrite=args.force)
+    table = tradeoff(result.summary)
+    print_table(table.set_index(["policy", "service_level"]), out, "backtest: fill rate and "
+                "stock value")
+    out.print(f"wrote {args.output} ({result.seconds:,.0f} s)", markup=False)
     return ExitCode.OK
 
 

@@ -10,6 +10,12 @@ Rules (documented here once, used by the targets, the deployment LP and the simu
 - **Replenishment lane of a location**: the inbound lane with the shortest lead time from a
   location of a higher tier (a DC feeds RDCs and pools, an RDC feeds pools); DCs are fed by
   suppliers (no lane).
+- **Buying locations and their supply terms**: a location without a replenishment lane (a DC,
+  or a location no higher tier feeds) buys from suppliers. Its terms per SKU (`supply_terms`)
+  come from the most specific row of the ``suppliers`` table (a SKU over ``category:NAME`` over
+  ``*``); without a row, the configured supplier lead time and the SKU's pack size and MOQ.
+- **Root of a location**: the buying location at the top of its chain of replenishment lanes
+  (itself for a buyer); a purchase there covers the demand of every location it roots.
 - **Kind of a lane's moves**: ``deploy`` from a DC, or from an RDC into a pool (forward to a
   channel); ``transfer`` between RDCs (or DCs); ``cross_channel`` out of a pool (to another
   channel's pool or back to shared stock).
@@ -17,11 +23,13 @@ Rules (documented here once, used by the targets, the deployment LP and the simu
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 import xarray as xr
 
-TIER = {"dc": 0, "rdc": 1, "pool": 2}
+from engine.inputs.contract import LOCATION_TIERS as TIER
 
 
 def index_of(ds: xr.Dataset, dim: str, labels: np.ndarray) -> np.ndarray:
@@ -114,11 +122,19 @@ def replenishment_lead_times(ds: xr.Dataset, *, supplier_lead_time_days: float,
     replenishment lane's, or the supplier's (given in days) for a location without one."""
     lane = replenishment_lane(ds)
     period_days = days_per_period(ds.attrs["freq"])
-    lead = np.where(lane >= 0, ds["lead_time"].values[np.maximum(lane, 0)],
+    lead = np.where(lane >= 0, _lane_values(ds, "lead_time", lane),
                     supplier_lead_time_days / period_days).astype(float)
-    sd = np.where(lane >= 0, ds["lead_time_sd"].values[np.maximum(lane, 0)],
+    sd = np.where(lane >= 0, _lane_values(ds, "lead_time_sd", lane),
                   supplier_lead_time_sd_days / period_days).astype(float)
     return lead, sd
+
+
+def _lane_values(ds: xr.Dataset, variable: str, lane: np.ndarray) -> np.ndarray:
+    """A lane variable at each position of ``lane`` (0 where -1, also with no lanes at all)."""
+    values = ds[variable].values.astype(float)
+    if not len(values):
+        return np.zeros(len(lane))
+    return np.where(lane >= 0, values[np.maximum(lane, 0)], 0.0)
 
 
 def location_review_periods(ds: xr.Dataset) -> np.ndarray:
@@ -132,3 +148,105 @@ def location_review_periods(ds: xr.Dataset) -> np.ndarray:
     review[~np.isfinite(review)] = 1.0
     review[ds["location_kind"].values == "dc"] = 1.0
     return review
+
+
+def root_location(ds: xr.Dataset) -> np.ndarray:
+    """The buying location at the top of each location's chain of replenishment lanes."""
+    lane = replenishment_lane(ds)
+    origin = index_of(ds, "location", ds["lane_origin"].values)
+    parent = np.where(lane >= 0, origin[np.maximum(lane, 0)] if len(origin) else -1, -1)
+    root = np.arange(len(lane))
+    for _ in range(len(lane)):          # tiers strictly rise along replenishment lanes
+        up = parent[root]
+        if (up < 0).all():
+            break
+        root = np.where(up >= 0, up, root)
+    return root
+
+
+@dataclass(frozen=True)
+class SupplyTerms:
+    """Supply terms of every (sku, location); meaningful where ``buys``.
+
+    Attributes
+    ----------
+    buys : numpy.ndarray of bool, shape (sku, location)
+        The location buys the SKU from a supplier (it has no replenishment lane).
+    supplier : numpy.ndarray of str
+        Supplier name (``"supplier"`` by default).
+    lead_time, lead_time_sd : numpy.ndarray of float
+        Periods from ordering to receipt, and its standard deviation.
+    moq, pack_size : numpy.ndarray of float
+        Minimum order quantity and units per case of a purchase.
+    unit_cost : numpy.ndarray of float
+        Purchase cost of one unit.
+    max_units : numpy.ndarray of float
+        Largest purchase per period (inf: unlimited).
+    """
+
+    buys: np.ndarray
+    supplier: np.ndarray
+    lead_time: np.ndarray
+    lead_time_sd: np.ndarray
+    moq: np.ndarray
+    pack_size: np.ndarray
+    unit_cost: np.ndarray
+    max_units: np.ndarray
+
+
+def supply_terms(ds: xr.Dataset, *, supplier_lead_time_days: float = SUPPLIER_LEAD_TIME_DAYS,
+                 supplier_lead_time_sd_days: float = SUPPLIER_LEAD_TIME_SD_DAYS) -> SupplyTerms:
+    """Supply terms of every (sku, location) (module docstring: buying locations).
+
+    Rows of the ``suppliers`` table (``term_*`` variables) apply from the least to the most
+    specific (``*``, then ``category:NAME``, then a SKU), so the most specific one wins.
+    """
+    n_sku, n_loc = ds.sizes["sku"], ds.sizes["location"]
+    shape = (n_sku, n_loc)
+    period_days = days_per_period(ds.attrs["freq"])
+    buys = np.broadcast_to(replenishment_lane(ds)[None, :] < 0, shape).copy()
+    terms = {
+        "supplier": np.full(shape, "supplier", dtype=object),
+        "lead_time": np.full(shape, supplier_lead_time_days / period_days),
+        "lead_time_sd": np.full(shape, supplier_lead_time_sd_days / period_days),
+        "moq": np.broadcast_to(ds["moq"].values[:, None].astype(float), shape).copy(),
+        "pack_size": np.broadcast_to(ds["pack_size"].values[:, None].astype(float),
+                                     shape).copy(),
+        "unit_cost": np.broadcast_to(ds["unit_cost"].values[:, None].astype(float),
+                                     shape).copy(),
+        "max_units": np.full(shape, np.inf),
+    }
+    if ds.sizes.get("term", 0):
+        selector = ds["term_sku"].values.astype(str)
+        rank = np.where(selector == "*", 0, np.where(np.char.startswith(selector, "category:"),
+                                                     1, 2))
+        category = ds["category"].values.astype(str)
+        skus = ds["sku"].values.astype(str)
+        location = index_of(ds, "location", ds["term_location"].values)
+        columns = {"supplier": "term_supplier", "lead_time": "term_lead_time",
+                   "lead_time_sd": "term_lead_time_sd", "moq": "term_moq",
+                   "pack_size": "term_pack_size", "unit_cost": "term_unit_cost",
+                   "max_units": "term_max_units_per_period"}
+        for row in np.argsort(rank, kind="stable"):
+            if rank[row] == 0:
+                rows = np.ones(n_sku, dtype=bool)
+            elif rank[row] == 1:
+                rows = category == selector[row][len("category:"):]
+            else:
+                rows = skus == selector[row]
+            for name, variable in columns.items():
+                value = ds[variable].values[row]
+                if name == "unit_cost" and not np.isfinite(value):
+                    continue                      # empty: the SKU's unit cost
+                terms[name][rows, location[row]] = value
+    return SupplyTerms(buys=buys, **terms)
+
+
+def pair_lead_times(ds: xr.Dataset, terms: SupplyTerms) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and standard deviation of the replenishment lead time of every (sku, location),
+    periods: its replenishment lane's, or its supplier's where it buys."""
+    lane = replenishment_lane(ds)
+    lead = np.where(terms.buys, terms.lead_time, _lane_values(ds, "lead_time", lane)[None, :])
+    sd = np.where(terms.buys, terms.lead_time_sd,
+                  _lane_values(ds, "lead_time_sd", lane)[None, :])
+    return lead.astype(float), sd.astype(float)

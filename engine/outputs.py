@@ -23,8 +23,7 @@ here. It imports only the input contract (`engine.inputs.contract`) besides the 
 
 Adding a table (a backtest's ``summary.parquet``, say) is one more `OutputTable` here, listed in
 `RUN_TABLES` with the dataset variable it is made from, and its writer; adding a kind of plan
-row (``purchase``: an order to a supplier) is one more name in `MOVE_KINDS` or
-`SUGGESTION_KINDS`.
+row is one more name in `MOVE_KINDS`, `ORDER_KINDS` or `SUGGESTION_KINDS`.
 """
 
 from __future__ import annotations
@@ -53,10 +52,14 @@ history; an optional table (`engine.inputs.contract.Table.required`) only when i
 
 MOVE_KINDS = ("deploy", "transfer", "cross_channel")
 """Kinds of plan rows that move stock tonight (`engine.network.lane_kinds`)."""
+PURCHASE = "purchase"
+ORDER_KINDS = (PURCHASE,)
+"""Kinds of plan rows that order from outside the network tonight (origin: a supplier, not a
+location; `engine.stages.purchases`)."""
 CLEARANCE = "clearance"
 SUGGESTION_KINDS = (CLEARANCE,)
 """Kinds of plan rows that suggest an action and move nothing tonight."""
-PLAN_KINDS = (*MOVE_KINDS, *SUGGESTION_KINDS)
+PLAN_KINDS = (*MOVE_KINDS, *ORDER_KINDS, *SUGGESTION_KINDS)
 
 KPI_ROLLUPS = ("channel", "region", "channel_region", "total")
 """Levels of the ``kpis.parquet`` rows that roll streams up: by channel, region, both, in total."""
@@ -203,7 +206,8 @@ PLAN = OutputTable(
      _text("discount_band", "clearance: suggested discount, e.g. 10-20% (empty for moves)",
            required=False),
      _text("lane", "the lane a move takes (empty for suggestions)", required=False)),
-    "tonight's moves (kinds `MOVE_KINDS`), then the suggestions (`SUGGESTION_KINDS`)")
+    "tonight's moves (kinds `MOVE_KINDS`), purchases (`ORDER_KINDS`), then the suggestions "
+    "(`SUGGESTION_KINDS`)")
 
 ALLOCATION = OutputTable(
     "allocation",

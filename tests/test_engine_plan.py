@@ -76,7 +76,14 @@ def test_plan_table(planned):
     table = plan_table(ds)
     assert list(table.columns) == ["sku", "origin", "destination", "quantity", "kind", "reason",
                                    "channel", "discount_band", "lane"]
-    assert set(table["kind"]) <= {"deploy", "transfer", "cross_channel", "clearance"}
+    assert set(table["kind"]) <= {"deploy", "transfer", "cross_channel", "purchase",
+                                  "clearance"}
+    # moves first, then the purchases (origin: the supplier, no lane), then the suggestions
+    order = table["kind"].map({"deploy": 0, "transfer": 0, "cross_channel": 0, "purchase": 1,
+                               "clearance": 2})
+    assert order.is_monotonic_increasing
+    purchases = table[table["kind"] == "purchase"]
+    assert (purchases["origin"] == "supplier").all() and (purchases["lane"] == "").all()
 
 
 def test_slow_movers_get_a_clearance_suggestion(targeted):

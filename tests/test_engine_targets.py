@@ -62,7 +62,7 @@ def test_targets_agree_with_the_scalar_policy_library(planned):
     location = int(np.flatnonzero(ds["location"].values == "tmall_pool_east")[0])
     served = (primary_location(ds) == location) & (
         ds["series_sku"].values == ds["sku"].values[sku])
-    lead = float(ds["target_lead_time"].values[location])
+    lead = float(ds["target_lead_time"].values[sku, location])
     review = float(ds["target_review_period"].values[location])
     steps = int(np.ceil(lead + review))
     mean = ds["forecast_mean"].values[served, :steps].sum(axis=0).mean()
@@ -85,12 +85,12 @@ def _sd(ds, location):
 def test_the_dc_protects_the_whole_demand_of_the_sku(planned):
     ds = planned
     dc = int(np.flatnonzero(ds["location_kind"].values == "dc")[0])
-    steps = int(np.ceil(ds["target_lead_time"].values[dc] + 1))
+    steps = int(np.ceil(ds["target_lead_time"].values[0, dc] + 1))
     for sku in range(5):
         mine = ds["series_sku"].values == ds["sku"].values[sku]
         total = ds["forecast_mean"].values[mine, :steps].sum(axis=0).mean()
         assert ds["target_mean"].values[sku, dc] == pytest.approx(total)
-    assert ds["target_lead_time"].values[dc] == pytest.approx(28 / 7)
+    assert ds["target_lead_time"].values[:, dc] == pytest.approx(28 / 7)
 
 
 def test_service_levels_come_from_the_channels(planned):

@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 
 import engine
 from engine.orders import Plan, RunDirectoryError, UnknownNameError
+from engine.outputs import MOVE_KINDS
 from engine.pipeline.config import RunConfig
 from engine.pipeline.nightly import InputSource
 from engine.pipeline.runlog import RunLog
@@ -54,7 +55,7 @@ def reference(run_dir, outcome):
     inventory = pd.read_parquet(network / "inventory.parquet").astype({"sku": str,
                                                                        "location": str})
     moves = pd.read_parquet(run_dir / "plan.parquet")
-    moves = moves[moves["kind"] != "clearance"]
+    moves = moves[moves["kind"].isin(MOVE_KINDS)]       # not clearance suggestions, purchases
     stock = inventory.groupby(["sku", "location"])["on_hand"].sum()
     outbound = moves.groupby(["sku", "origin"])["quantity"].sum().rename_axis(["sku",
                                                                                "location"])

@@ -174,7 +174,8 @@ def test_a_longer_lead_time_raises_targets_on_that_lane(tmp_path, small_demo, fo
     after = add_targets(changed)
     at = int(np.flatnonzero(forecast_base["location"].values == "rdc_northwest")[0])
     other = int(np.flatnonzero(forecast_base["location"].values == "rdc_east")[0])
-    assert after["target_lead_time"].values[at] == before["target_lead_time"].values[at] + 2
+    assert (after["target_lead_time"].values[:, at]
+            == before["target_lead_time"].values[:, at] + 2).all()
     assert after["target_reorder_point"].values[:, at].sum() > \
         before["target_reorder_point"].values[:, at].sum()
     assert np.array_equal(after["target_reorder_point"].values[:, other],

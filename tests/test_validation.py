@@ -27,9 +27,9 @@ def test_the_tiny_network_is_valid(write_input, tiny_tables):
 
 
 def test_missing_required_table(write_input, tiny_tables):
-    del tiny_tables["lanes"]
-    with pytest.raises(InputError, match=r"lanes\.csv: expected the required table lanes "
-                                         r"\(\.csv or \.parquet\), found no file"):
+    del tiny_tables["fulfilment"]
+    with pytest.raises(InputError, match=r"fulfilment\.csv: expected the required table "
+                                         r"fulfilment \(\.csv or \.parquet\), found no file"):
         load_inputs(write_input(tiny_tables))
 
 

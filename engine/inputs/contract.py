@@ -18,6 +18,9 @@ CHANNEL_KINDS = ("online", "offline", "distributor", "crossborder")
 LOCATION_KINDS = ("dc", "rdc", "pool")
 """Allowed ``locations.kind`` values: central DC, regional warehouse, channel-dedicated pool."""
 
+LOCATION_TIERS = {"dc": 0, "rdc": 1, "pool": 2}
+"""Tier of each location kind: stock flows down the tiers (a DC feeds RDCs and pools)."""
+
 FREQUENCIES = ("D", "W-MON", "W-TUE", "W-WED", "W-THU", "W-FRI", "W-SAT", "W-SUN", "MS")
 """Period frequencies the planning dataset supports (pandas aliases)."""
 
@@ -182,7 +185,8 @@ _TABLES = (
                    doc="units per period the lane can carry (inf: unlimited)"),
         ),
         key=("origin", "destination"),
-        doc="Transport lanes between locations.",
+        required=False,
+        doc="Transport lanes between locations (none: a network of one stocking location).",
     ),
     Table(
         "fulfilment",
@@ -244,6 +248,35 @@ _TABLES = (
         ),
         required=False,
         doc="Scheduled receipts from suppliers or production.",
+    ),
+    Table(
+        "suppliers",
+        (
+            Column("sku", "str", required=True,
+                   doc="a SKU, `category:NAME` or `*` for all; the most specific row applies"),
+            Column("location", "str", required=True,
+                   doc="the buying location: a DC or a location without a replenishment lane"),
+            Column("supplier", "str", default="supplier",
+                   doc="supplier name, the origin of purchase rows in plan.parquet"),
+            Column("lead_time", "int", required=True, minimum=0,
+                   doc="periods from ordering to receipt"),
+            Column("lead_time_sd", "float", default=0.0, minimum=0,
+                   doc="standard deviation of the lead time, periods"),
+            Column("moq", "int", default=0, minimum=0,
+                   doc="minimum order quantity in units (0: none)"),
+            Column("pack_size", "int", default=1, minimum=1,
+                   doc="units per case; purchases are whole cases"),
+            Column("unit_cost", "float", default=NAN, minimum=0, min_inclusive=False,
+                   doc="purchase cost of one unit (empty: skus.unit_cost)"),
+            Column("max_units_per_period", "float", default=INF, minimum=0,
+                   min_inclusive=False, allow_inf=True,
+                   doc="largest purchase per period and SKU (inf: unlimited)"),
+        ),
+        key=("sku", "location"),
+        required=False,
+        doc="Supply terms of the locations that buy. Without the table, every location "
+            "without a replenishment lane buys at the configured supplier lead time and the "
+            "SKU's pack size and MOQ.",
     ),
     Table(
         "promotions",

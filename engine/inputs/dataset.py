@@ -10,8 +10,8 @@ Dimensions
     labels are the coordinates ``series_sku``, ``series_channel`` and ``series_region``.
 ``period``
     History periods, the first day of each (``attrs["freq"]`` gives the frequency).
-``shipment``, ``receipt``, ``promotion``
-    Rows of the optional ``in_transit``, ``supply`` and ``promotions`` tables.
+``shipment``, ``receipt``, ``promotion``, ``term``
+    Rows of the optional ``in_transit``, ``supply``, ``promotions`` and ``suppliers`` tables.
 
 Variables
 ---------
@@ -24,8 +24,8 @@ a pool, ``""`` for shared), ``location_capacity``, ``holding_rate``. lane: ``lan
 now (0 where the inventory table has no row). ``channel_price(sku, channel)``: price overrides (NaN
 where none). ``sales(series, period)``: units sold, NaN before the series' first row and 0 in later
 periods without a row; ``sales_price(series, period)`` (NaN where not recorded) and
-``promo(series, period)``. Row tables: ``shipment_*``, ``receipt_*``, ``promotion_*``, one
-variable per column.
+``promo(series, period)``. Row tables: ``shipment_*``, ``receipt_*``, ``promotion_*``,
+``term_*`` (supply terms), one variable per column.
 
 The conversion is lossless: ``build_dataset(to_tables(ds))`` is identical to ``ds``.
 """
@@ -60,6 +60,8 @@ ROW_TABLES: dict[str, tuple[str, tuple[str, ...]]] = {
     "in_transit": ("shipment", ("sku", "origin", "destination", "quantity", "arrival_date")),
     "supply": ("receipt", ("sku", "location", "date", "quantity")),
     "promotions": ("promotion", ("sku", "channel", "region", "start", "end", "uplift")),
+    "suppliers": ("term", ("sku", "location", "supplier", "lead_time", "lead_time_sd", "moq",
+                           "pack_size", "unit_cost", "max_units_per_period")),
 }
 """Row tables: dimension; each column becomes the variable ``{dimension}_{column}``."""
 
@@ -167,7 +169,7 @@ def build_dataset(checked: CheckedTables, *, period_span=None) -> xr.Dataset:
 
 def _row_kind(table: str, column: str) -> str:
     kind = TABLES[table].column(column).type
-    return {"str": "<U1", "float": "float64", "date": "datetime64[ns]"}[kind]
+    return {"str": "<U1", "float": "float64", "int": "int64", "date": "datetime64[ns]"}[kind]
 
 
 def _codes(values: pd.Series, index: pd.Index) -> np.ndarray:

@@ -28,6 +28,7 @@ from engine.errors import InputError, Problem
 from engine.inputs.calendar import describe_dates, infer_freq, normalize_freq, off_frequency
 from engine.inputs.coerce import Coerced, coerce
 from engine.inputs.contract import CATEGORY_PREFIX, TABLES, WILDCARD, Column
+from engine.inputs.contract import LOCATION_TIERS as TIER
 from engine.inputs.tables import RawTable
 
 MAX_VALUES_PER_RULE = 5
@@ -152,6 +153,12 @@ class _Checker:
             self.frames[name] = pd.DataFrame(columns)
             if n == 0 and spec.required and name != "inventory":
                 self.report_table(name, "", "at least one row", "an empty table")
+        if "lanes" not in self.frames:   # a network of one stocking location needs no lanes
+            spec = TABLES["lanes"]
+            self.typed["lanes"] = {}
+            self.frames["lanes"] = pd.DataFrame({
+                c.name: pd.Categorical([]) if c.type == "str" else _default_column(c, 0)
+                for c in spec.columns})
 
     def _report_cells(self, table: str, column: Column, result: Coerced) -> None:
         if column.required:
@@ -228,6 +235,7 @@ class _Checker:
             ("in_transit", "destination", locations, "a location listed in locations"),
             ("supply", "sku", skus, "a sku listed in skus"),
             ("supply", "location", locations, "a location listed in locations"),
+            ("suppliers", "location", locations, "a location listed in locations"),
             ("prices", "sku", skus, "a sku listed in skus"),
             ("prices", "channel", channels, "a channel listed in channels"),
         ]
@@ -238,9 +246,12 @@ class _Checker:
             extra = {""} if (table, column) == ("locations", "channel") else set()
             unknown = self.valid(table, column) & ~_isin(values, allowed, extra)
             self.report(table, column, unknown, expected, self.label(table, column))
+        for table in ("promotions", "suppliers"):
+            if table in self.frames:
+                self._sku_selectors(table, skus)
         if "promotions" in self.frames:
-            self._promotion_references(skus, channels, regions)
-        if "in_transit" in self.frames and "lanes" in self.frames:
+            self._promotion_references(channels, regions)
+        if "in_transit" in self.frames:
             self._shipment_lanes()
 
     def _defined(self, table: str, column: str) -> pd.Index | None:
@@ -249,20 +260,23 @@ class _Checker:
         values = self.frames[table][column][self.valid(table, column)]
         return pd.Index(pd.unique(values.astype(object)))
 
-    def _promotion_references(self, skus, channels, regions) -> None:
-        frame = self.frames["promotions"]
+    def _sku_selectors(self, table: str, skus) -> None:
+        """A ``sku`` column that may name a SKU, ``category:NAME`` or ``*``."""
         categories = self._defined("skus", "category")
-        sku_values = frame["sku"].astype(object).to_numpy()
+        if skus is None or categories is None:
+            return
+        sku_values = self.frames[table]["sku"].astype(object).to_numpy()
         is_category = np.array([v.startswith(CATEGORY_PREFIX) for v in sku_values], dtype=bool)
         names = np.array([v[len(CATEGORY_PREFIX):] for v in sku_values], dtype=object)
-        if skus is not None and categories is not None:
-            bad_sku = (~is_category & (sku_values != WILDCARD)
-                       & ~np.isin(sku_values, skus.to_numpy()))
-            bad_category = is_category & ~np.isin(names, categories.to_numpy())
-            ok = self.valid("promotions", "sku")
-            self.report("promotions", "sku", ok & (bad_sku | bad_category),
-                        "a sku from skus, category:NAME with a category from skus, or *",
-                        self.label("promotions", "sku"))
+        bad_sku = (~is_category & (sku_values != WILDCARD)
+                   & ~np.isin(sku_values, skus.to_numpy()))
+        bad_category = is_category & ~np.isin(names, categories.to_numpy())
+        self.report(table, "sku", self.valid(table, "sku") & (bad_sku | bad_category),
+                    "a sku from skus, category:NAME with a category from skus, or *",
+                    self.label(table, "sku"))
+
+    def _promotion_references(self, channels, regions) -> None:
+        frame = self.frames["promotions"]
         for column, allowed, what in (("channel", channels, "a channel listed in channels"),
                                       ("region", regions, "a region of a location")):
             if allowed is None:
@@ -305,8 +319,9 @@ class _Checker:
                     "an empty channel (only pools are dedicated to a channel)",
                     lambda rows: [f"{owner[r]!r} on a location of kind {kind[r]}"
                                   for r in rows])
-        if "lanes" in self.frames:
-            self._lanes(locations, kind)
+        self._lanes(locations, kind)
+        if "suppliers" in self.frames:
+            self._buyers(locations, kind)
         if "fulfilment" in self.frames:
             self._fulfilment(locations, owner)
 
@@ -329,6 +344,20 @@ class _Checker:
                     "a location reachable from a dc along lanes",
                     lambda rows: [f"{names[r]!r} with no lane path from "
                                   f"{', '.join(sorted(roots))}" for r in rows])
+
+    def _buyers(self, locations: pd.DataFrame, kind: np.ndarray) -> None:
+        """Supply terms only at locations that buy: DCs and locations no higher tier feeds."""
+        tier = dict(zip(locations["location"].astype(object),
+                        [TIER.get(k, -1) for k in kind], strict=True))
+        lanes = self.frames["lanes"]
+        fed = {d for o, d in zip(lanes["origin"].astype(object),
+                                 lanes["destination"].astype(object), strict=True)
+               if tier.get(o, 99) < tier.get(d, -1) and tier.get(d) != TIER["dc"]}
+        buyer = self.frames["suppliers"]["location"].astype(object).to_numpy()
+        ok = self.valid("suppliers", "location") & np.isin(buyer, list(tier))
+        self.report("suppliers", "location", ok & np.isin(buyer, list(fed)),
+                    "a location that buys: a DC or a location no lane feeds from a higher tier",
+                    lambda rows: [f"{buyer[r]!r}, replenished along a lane" for r in rows])
 
     def _fulfilment(self, locations: pd.DataFrame, owner: np.ndarray) -> None:
         rules = self.frames["fulfilment"]

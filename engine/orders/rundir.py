@@ -242,8 +242,12 @@ def read_run(directory: str | os.PathLike) -> RunData:
     eligible = np.zeros((len(channels), len(regions), len(places)), dtype=bool)
     eligible[rule_channel, rule_region, rule_location] = True
 
-    lanes = tables[f"{NETWORK}/lanes.parquet"]
     file = f"{NETWORK}/lanes.parquet"
+    # a network of one stocking location may have no lanes (an optional table)
+    lanes = pa.Table.from_pandas(network["lanes"], preserve_index=False) \
+        if "lanes" in network else pa.table(
+            {c: pa.array([], pa.string() if c in ("origin", "destination") else pa.float64())
+             for c in ("origin", "destination", "lead_time", "cost_per_unit")})
     lane_origin = _coded(lanes, "origin", places, file)
     lane_destination = _coded(lanes, "destination", places, file)
 

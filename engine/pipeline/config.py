@@ -82,7 +82,8 @@ class RunConfig:
                               supplier_lead_time_days=self.supplier_lead_time_days)
 
     def plan(self) -> PlanConfig:
-        return PlanConfig(coverage_periods=self.coverage_periods, solver=self.solver)
+        return PlanConfig(coverage_periods=self.coverage_periods, solver=self.solver,
+                          supplier_lead_time_days=self.supplier_lead_time_days)
 
     def simulation(self) -> SimulationConfig:
         return SimulationConfig(samples=self.samples, seed=self.seed, rationing=self.rationing,

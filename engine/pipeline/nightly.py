@@ -232,6 +232,8 @@ def _plan_stage(ds: xr.Dataset, context: RunContext) -> xr.Dataset:
         "solve_seconds": round(sum(o.solve_seconds for o in outcomes), 3),
         "chunks": int(sum(o.chunks for o in outcomes)), "partitions": parts,
         "moves": int(ds.sizes["move"]), "units": float(ds["move_quantity"].values.sum()),
+        "purchases": int(ds.sizes.get("purchase", 0)),
+        "purchase_units": float(ds["purchase_quantity"].values.sum()),
     }
     fallback = [sku for o in outcomes for sku in o.fallback_skus]
     if fallback:

@@ -24,7 +24,7 @@ import xarray as xr
 from engine.simulation.network import DEFAULT_EXECUTION, Execution
 
 ROW_KEYS = {"shipment": "shipment_sku", "receipt": "receipt_sku", "move": "move_sku",
-            "slow_mover": "slow_sku"}
+            "purchase": "purchase_sku", "slow_mover": "slow_sku"}
 """Row dimensions of the dataset and the variable naming each row's SKU."""
 
 
@@ -58,7 +58,7 @@ def take_partition(ds: xr.Dataset, partition: Partition) -> xr.Dataset:
     return subset.assign_coords(series=np.arange(subset.sizes["series"]))
 
 
-JOIN_DIMS = ("series", "sku", "move", "allocation", "slow_mover")
+JOIN_DIMS = ("series", "sku", "move", "purchase", "allocation", "slow_mover")
 
 
 def combine_additions(parts: list[xr.Dataset]) -> xr.Dataset:

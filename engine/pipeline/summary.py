@@ -131,12 +131,13 @@ def middle_out_summary(forecaster) -> str | None:
 
 
 def targets_summary(ds: xr.Dataset) -> pd.DataFrame:
-    """Per location: demand protected per period, safety stock, order-up-to and stock on hand."""
+    """Per location: demand protected per period, safety stock, order-up-to, stock on hand and
+    the mean replenishment lead time over its SKUs."""
     return pd.DataFrame({
         "kind": ds["location_kind"].values,
         "demand_per_period": ds["target_mean"].values.sum(axis=0),
         "safety_stock": ds["target_safety_stock"].values.clip(min=0).sum(axis=0),
         "order_up_to": ds["target_order_up_to"].values.sum(axis=0),
         "on_hand": ds["on_hand"].values.sum(axis=0),
-        "lead_time": ds["target_lead_time"].values,
+        "lead_time": ds["target_lead_time"].values.mean(axis=0),
     }, index=pd.Index(ds["location"].values, name="location"))

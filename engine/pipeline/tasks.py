@@ -16,6 +16,7 @@ import xarray as xr
 from engine.inputs.load import load_inputs
 from engine.stages.forecasting import PROTECTION_VARIABLES, ForecastConfig, add_forecast
 from engine.stages.plan import PlanConfig, add_plan
+from engine.stages.purchases import PURCHASE_VARIABLES
 from engine.stages.simulate import SimulationConfig, add_simulation
 from models.forecast.core import FAILED_SUFFIX
 
@@ -25,6 +26,7 @@ FORECAST_VARIABLES = ("forecast_mean", "forecast_variance", "forecast_distributi
                         for name in (*PROTECTION_VARIABLES, "lead_time", "review_period")))
 PLAN_VARIABLES = ("move_sku", "move_origin", "move_destination", "move_lane", "move_quantity",
                   "move_kind", "move_reason", "position_after_plan", "inbound",
+                  *PURCHASE_VARIABLES,
                   "allocation_series", "allocation_location", "allocation_units",
                   "slow_sku", "slow_cover", "slow_surplus", "slow_channel", "slow_discount")
 

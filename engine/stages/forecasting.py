@@ -17,10 +17,12 @@ import xarray as xr
 
 from engine.network import (
     SUPPLIER_LEAD_TIME_DAYS,
-    days_per_period,
     location_review_periods,
+    pair_lead_times,
     primary_location,
-    replenishment_lead_times,
+    root_location,
+    series_index,
+    supply_terms,
 )
 from engine.outputs import FORECAST
 from models.distributions import FAMILY_LABELS
@@ -209,9 +211,10 @@ def add_protection(ds: xr.Dataset, forecaster: DemandForecaster,
     sums and bounded by the history):
 
     - ``protection_*``: over L + R of its primary location (`engine.network`): the location's
-      replenishment lead time and review period;
-    - ``echelon_protection_*``: over the supplier lead time + 1 period, for the DCs, which
-      protect the whole SKU's demand.
+      replenishment lead time for the SKU and its review period;
+    - ``echelon_protection_*``: over the supplier lead time + 1 period of the buying location
+      that roots its primary location (`engine.network.root_location`); the DCs protect the
+      whole SKU's demand over it.
 
     Each adds ``mean``, ``variance``, ``lead_mean``, ``lead_variance`` (the demand over L
     alone), ``largest_sum`` (the largest historical interval demand) and ``clamped`` (the
@@ -219,17 +222,23 @@ def add_protection(ds: xr.Dataset, forecaster: DemandForecaster,
     ``review_period``.
     """
     location = primary_location(ds)
-    lead, _ = replenishment_lead_times(
-        ds, supplier_lead_time_days=config.supplier_lead_time_days,
-        supplier_lead_time_sd_days=0.0)
+    terms = supply_terms(ds, supplier_lead_time_days=config.supplier_lead_time_days,
+                         supplier_lead_time_sd_days=0.0)
+    lead, _ = pair_lead_times(ds, terms)
+    sku, _, _ = series_index(ds)
     review = location_review_periods(ds)
     served = location >= 0
+    where = np.maximum(location, 0)
     ids = pd.Index(np.arange(ds.sizes["series"]))
-    series_lead = pd.Series(np.where(served, lead[np.maximum(location, 0)], 0.0), index=ids)
-    series_review = pd.Series(np.where(served, review[np.maximum(location, 0)], 1.0),
-                              index=ids)
-    supplier = config.supplier_lead_time_days / days_per_period(ds.attrs["freq"])
-    future = planned_uplifts(ds, int(np.ceil(max(series_lead.max(), supplier))) + 2)
+    series_lead = pd.Series(np.where(served, lead[sku, where], 0.0), index=ids)
+    series_review = pd.Series(np.where(served, review[where], 1.0), index=ids)
+    dc = ds["location_kind"].values == "dc"
+    fallback = np.flatnonzero(dc)[0] if dc.any() else 0
+    root = np.where(served, root_location(ds)[where], fallback)
+    supplier = pd.Series(terms.lead_time[sku, root], index=ids)
+    longest = np.max(np.concatenate([series_lead.to_numpy(), supplier.to_numpy()]),
+                     initial=0.0)
+    future = planned_uplifts(ds, int(np.ceil(longest)) + 2)
     added = {}
     for prefix, interval_lead, interval_review in (
             ("protection", series_lead, series_review),

@@ -51,13 +51,15 @@ import xarray as xr
 
 from engine.inputs.calendar import periods_per_year
 from engine.network import (
+    SUPPLIER_LEAD_TIME_DAYS,
     index_of,
     lane_kinds,
     location_priority,
     replenishment_lane,
     series_index,
 )
-from engine.outputs import ALLOCATION, CLEARANCE, PLAN
+from engine.outputs import ALLOCATION, CLEARANCE, PLAN, PURCHASE
+from engine.stages.purchases import add_purchases
 from models.policy.value import value_curves
 from solvers import DeploymentProblem, SolveStatus, round_plan, solve_deployment
 
@@ -86,6 +88,9 @@ class PlanConfig:
         Soft fair share when a SKU is short.
     slow_cover_periods : float
         Periods of cover beyond which stock is a slow mover.
+    supplier_lead_time_days : float
+        Supplier lead time of a buying location without a ``suppliers`` row, days
+        (`engine.stages.purchases`).
     """
 
     coverage_periods: int = 4
@@ -94,6 +99,7 @@ class PlanConfig:
     presentation_units: float = 2.0
     fair_share: bool = True
     slow_cover_periods: float = 26.0
+    supplier_lead_time_days: float = SUPPLIER_LEAD_TIME_DAYS
 
 
 @dataclass(frozen=True)
@@ -271,6 +277,8 @@ def add_plan(ds: xr.Dataset, config: PlanConfig = PlanConfig(), *,
                                 ds["location"].values[np.asarray(problem.pair_location)[kept]]),
         "allocation_units": ("allocation", allocation[kept]),
     })
+    if "target_echelon_order_up_to" in ds:   # a re-plan of moves alone has no echelon levels
+        ds = add_purchases(ds, supplier_lead_time_days=config.supplier_lead_time_days)
     ds = add_slow_movers(ds, config)
     return ds, PlanOutcome(status, objective, build, solve, fallback, int(result.chunks))
 
@@ -364,11 +372,12 @@ def add_slow_movers(ds: xr.Dataset, config: PlanConfig) -> xr.Dataset:
 
 
 def plan_table(ds: xr.Dataset) -> pd.DataFrame:
-    """Rows of ``plan.parquet`` (`engine.outputs.PLAN`): tonight's moves, then the slow movers
-    to clear.
+    """Rows of ``plan.parquet`` (`engine.outputs.PLAN`): tonight's moves, the purchases, then
+    the slow movers to clear.
 
     Columns: sku, origin, destination, quantity, kind (deploy, transfer, cross_channel,
-    clearance), reason, channel and discount_band (clearance rows only), lane (moves only).
+    purchase, clearance), reason, channel and discount_band (clearance rows only), lane
+    (moves only).
     """
     moves = pd.DataFrame({
         "sku": ds["move_sku"].values, "origin": ds["move_origin"].values,
@@ -376,6 +385,12 @@ def plan_table(ds: xr.Dataset) -> pd.DataFrame:
         "kind": ds["move_kind"].values, "reason": ds["move_reason"].values,
         "channel": "", "discount_band": "", "lane": ds["move_lane"].values,
     })
+    purchases = pd.DataFrame({
+        "sku": ds["purchase_sku"].values, "origin": ds["purchase_supplier"].values,
+        "destination": ds["purchase_location"].values,
+        "quantity": ds["purchase_quantity"].values, "kind": PURCHASE,
+        "reason": ds["purchase_reason"].values, "channel": "", "discount_band": "", "lane": "",
+    }) if "purchase_sku" in ds else None
     cover = ds["slow_cover"].values
     clearance = pd.DataFrame({
         "sku": ds["slow_sku"].values, "origin": "", "destination": "",
@@ -385,7 +400,7 @@ def plan_table(ds: xr.Dataset) -> pd.DataFrame:
         "channel": ds["slow_channel"].values, "discount_band": ds["slow_discount"].values,
         "lane": "",
     })
-    return PLAN.conform(pd.concat([moves, clearance], ignore_index=True))
+    return PLAN.conform(pd.concat([moves, purchases, clearance], ignore_index=True))
 
 
 def allocation_table(ds: xr.Dataset) -> pd.DataFrame:

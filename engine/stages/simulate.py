@@ -39,8 +39,10 @@ from engine.network import (
     SUPPLIER_LEAD_TIME_SD_DAYS,
     index_of,
     location_priority,
+    pair_lead_times,
     replenishment_lane,
     series_index,
+    supply_terms,
 )
 from engine.outputs import KPIS
 from engine.simulation import NetworkArrays, simulate_network
@@ -99,12 +101,14 @@ def network_arrays(ds: xr.Dataset, config: SimulationConfig) -> NetworkArrays:
     horizon = ds.sizes["step"]
     lane = replenishment_lane(ds)
     origin = index_of(ds, "location", ds["lane_origin"].values)
-    source = np.where(lane >= 0, origin[np.maximum(lane, 0)], -1)
-    per_period_days = 365.25 / periods_per_year(ds.attrs["freq"])
-    mean_lead = np.where(lane >= 0, ds["lead_time"].values[np.maximum(lane, 0)],
-                         config.supplier_lead_time_days / per_period_days).astype(float)
-    sd_lead = np.where(lane >= 0, ds["lead_time_sd"].values[np.maximum(lane, 0)],
-                       config.supplier_lead_time_sd_days / per_period_days).astype(float)
+    source = np.where(lane >= 0, origin[np.maximum(lane, 0)] if len(origin) else -1, -1)
+    terms = supply_terms(ds, supplier_lead_time_days=config.supplier_lead_time_days,
+                         supplier_lead_time_sd_days=config.supplier_lead_time_sd_days)
+    pair_lead, pair_sd = pair_lead_times(ds, terms)
+    # one inbound lead-time distribution per location: a buying location's is the median of
+    # its SKUs' supply terms (per-SKU supplier lead times are a limit of the kernel)
+    mean_lead = np.median(pair_lead, axis=0) if n_sku else pair_lead.sum(axis=0)
+    sd_lead = np.median(pair_sd, axis=0) if n_sku else pair_sd.sum(axis=0)
     pmf = lead_time_pmf(mean_lead, sd_lead)
 
     sku, channel, region = series_index(ds)

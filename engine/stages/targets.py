@@ -40,11 +40,12 @@ import xarray as xr
 from engine.network import (
     SUPPLIER_LEAD_TIME_DAYS,
     SUPPLIER_LEAD_TIME_SD_DAYS,
-    days_per_period,
     location_review_periods,
+    pair_lead_times,
     primary_location,
-    replenishment_lead_times,
+    root_location,
     series_index,
+    supply_terms,
 )
 from engine.outputs import TARGETS
 from models.distributions import (
@@ -97,62 +98,107 @@ def add_targets(ds: xr.Dataset, config: TargetConfig = TargetConfig()) -> xr.Dat
     config : TargetConfig
     """
     n_sku, n_loc = ds.sizes["sku"], ds.sizes["location"]
-    sku, channel, _ = series_index(ds)
+    sku, _, _ = series_index(ds)
     location = primary_location(ds)
-    dc = ds["location_kind"].values == "dc"
+    dc = np.flatnonzero(ds["location_kind"].values == "dc")
     served = location >= 0
-    counts = np.isin(family_codes(ds["forecast_distribution"].values[:, 0]), COUNT_FAMILIES)
-
-    def pair_sum(values: np.ndarray) -> np.ndarray:
-        out = np.zeros((n_sku, n_loc))
-        np.add.at(out, (sku[served], location[served]), values[served])
-        return out
-
-    def sku_sum(values: np.ndarray) -> np.ndarray:
-        return np.bincount(sku, weights=values, minlength=n_sku)
-
-    lead, lead_sd = replenishment_lead_times(
-        ds, supplier_lead_time_days=config.supplier_lead_time_days,
-        supplier_lead_time_sd_days=config.supplier_lead_time_sd_days)
-    review = location_review_periods(ds)
     where = np.maximum(location, 0)
-    streams = protection_moments(ds, "protection", np.where(served, lead[where], 0.0),
-                                 np.where(served, review[where], 1.0), counts)
-    supplier = config.supplier_lead_time_days / days_per_period(ds.attrs["freq"])
-    whole_sku = protection_moments(ds, "echelon_protection", np.full(len(sku), supplier),
-                                   np.ones(len(sku)), counts)
-    names = ("mean", "variance", "lead_mean", "lead_variance", "largest_sum")
-    pair = {n: pair_sum(streams[n]) for n in names}
-    for n in names:
-        pair[n][:, dc] = sku_sum(whole_sku[n])[:, None]
-    all_counts = pair_sum((~counts).astype(float)) == 0
-    all_counts[:, dc] = (sku_sum((~counts).astype(float)) == 0)[:, None]
+    counts = np.isin(family_codes(ds["forecast_distribution"].values[:, 0]), COUNT_FAMILIES)
+    terms = supply_terms(ds, supplier_lead_time_days=config.supplier_lead_time_days,
+                         supplier_lead_time_sd_days=config.supplier_lead_time_sd_days)
+    lead, lead_sd = pair_lead_times(ds, terms)
+    review = location_review_periods(ds)
 
+    # installation targets: each stream at its primary location over that location's L + R;
+    # at a DC the SKU's whole demand over the DC's supply lead time + 1
+    at_store = served & ~np.isin(location, dc)     # a DC covers its own streams in its sum
+    series = [np.flatnonzero(at_store)]
+    at = [location[at_store]]
+    moments = [protection_moments(ds, "protection", np.where(served, lead[sku, where], 0.0),
+                                  np.where(served, review[where], 1.0), counts)]
+    for d in dc:
+        series.append(np.arange(len(sku)))
+        at.append(np.full(len(sku), d))
+        moments.append(protection_moments(ds, "echelon_protection", lead[sku, d],
+                                          np.ones(len(sku)), counts))
+    installation = _levels(ds, series, at, moments, lead + review[None, :], lead, lead_sd,
+                           terms, counts, config)
+
+    # echelon targets of the buying locations: every stream at the root of its primary
+    # location, over the supply lead time + the lead time down to it + its review period
+    root = root_location(ds)[where]
+    down = np.where(root == where, 0.0, lead[sku, where])
+    echelon_lead = lead[sku, root] + down
+    echelon_periods = echelon_lead + review[where]
+    echelon_moments = protection_moments(ds, "echelon_protection", echelon_lead,
+                                         review[where], counts)
+    interval = np.ones((n_sku, n_loc))
+    interval_lead = np.zeros((n_sku, n_loc))
+    np.maximum.at(interval, (sku[served], root[served]), echelon_periods[served])
+    np.maximum.at(interval_lead, (sku[served], root[served]), echelon_lead[served])
+    echelon = _levels(ds, [np.flatnonzero(served)], [root[served]], [echelon_moments],
+                      interval, interval_lead, lead_sd, terms, counts, config)
+    buyer = terms.buys & (echelon["mean"] > 0)
+
+    dims = ("sku", "location")
+    return ds.assign({
+        "target_safety_stock": (dims, installation["safety_stock"]),
+        "target_reorder_point": (dims, installation["reorder_point"]),
+        "target_order_up_to": (dims, installation["order_up_to"]),
+        "target_service_level": (dims, installation["service_level"]),
+        "target_mean": (dims, installation["per_period"]),
+        "target_capped": (dims, installation["capped"]),
+        "target_lead_time": (dims, lead),
+        "target_review_period": ("location", review),
+        "target_echelon_reorder_point": (dims, np.where(buyer, echelon["reorder_point"], 0.0)),
+        "target_echelon_order_up_to": (dims, np.where(buyer, echelon["order_up_to"], 0.0)),
+    })
+
+
+def _levels(ds: xr.Dataset, series: list[np.ndarray], at: list[np.ndarray],
+            moments: list[dict[str, np.ndarray]], periods: np.ndarray, lead: np.ndarray,
+            lead_sd: np.ndarray, terms, counts: np.ndarray,
+            config: TargetConfig) -> dict[str, np.ndarray]:
+    """Targets of every (sku, location) from the demand of the streams it protects.
+
+    ``series[k]`` (stream positions) are protected at ``at[k]`` (location positions) with
+    interval moments ``moments[k]`` (arrays over all streams); ``periods`` and ``lead`` are
+    each pair's interval length and the lead time within it. Means and variances of the
+    streams add, and so does the largest historical interval demand; a lead time's standard
+    deviation adds m^2 sd(L)^2.
+    """
+    n_sku, n_loc = ds.sizes["sku"], ds.sizes["location"]
+    sku, channel, _ = series_index(ds)
     weight = ds["forecast_mean"].values.sum(axis=1)
     level = ds["service_level"].values[channel]
-    level_sum, weight_sum = pair_sum(weight * level), pair_sum(weight)
-    level_sum[:, dc] = sku_sum(weight * level)[:, None]
-    weight_sum[:, dc] = sku_sum(weight)[:, None]
-    service_level = np.where(weight_sum > 0, level_sum / np.where(weight_sum > 0, weight_sum, 1),
+    names = ("mean", "variance", "lead_mean", "lead_variance", "largest_sum")
+    pair = {n: np.zeros((n_sku, n_loc)) for n in (*names, "weight", "level", "noncount")}
+    for rows, where, m in zip(series, at, moments, strict=True):
+        index = (sku[rows], where)
+        for n in names:
+            np.add.at(pair[n], index, m[n][rows])
+        np.add.at(pair["weight"], index, weight[rows])
+        np.add.at(pair["level"], index, weight[rows] * level[rows])
+        np.add.at(pair["noncount"], index, (~counts[rows]).astype(float))
+    has = pair["weight"] > 0
+    service_level = np.where(has, pair["level"] / np.where(has, pair["weight"], 1.0),
                              config.default_service_level)
+    all_counts = pair["noncount"] == 0
 
-    periods = (lead + review)[None, :]
-    periods = np.where(dc[None, :], supplier + 1.0, periods)
-    per_period = pair["mean"] / periods
-    lead_variance = (per_period * lead_sd[None, :]) ** 2
+    per_period = pair["mean"] / np.maximum(periods, 1e-12)
+    lead_variance = (per_period * lead_sd) ** 2
     variance = pair["variance"] + lead_variance
     lead_demand_variance = pair["lead_variance"] + lead_variance
     family = choose_family(pair["mean"], variance, counts=all_counts)
     lead_family = choose_family(pair["lead_mean"], lead_demand_variance, counts=all_counts)
-
-    pack = np.broadcast_to(ds["pack_size"].values[:, None], (n_sku, n_loc))
-    # the minimum order quantity binds orders to suppliers, placed by DCs; internal moves
-    # between locations only keep whole packs
-    moq = np.where(dc[None, :], ds["moq"].values[:, None], 0.0)
+    # purchases from suppliers come in the supplier's packs and MOQ (`engine.network`);
+    # internal moves between locations only keep whole packs of the SKU
+    pack = np.where(terms.buys, terms.pack_size, ds["pack_size"].values[:, None])
+    moq = np.where(terms.buys, terms.moq, 0.0)
+    review = np.broadcast_to(np.maximum(periods - lead, 1e-9), (n_sku, n_loc))
     ids = pd.RangeIndex(n_sku * n_loc)
     table = pd.DataFrame({
-        "unique_id": ids, "lead_time": np.broadcast_to(lead, (n_sku, n_loc)).ravel(),
-        "review_period": np.broadcast_to(review, (n_sku, n_loc)).ravel(),
+        "unique_id": ids, "lead_time": lead.ravel(), "review_period": review.ravel(),
         "mean": pair["mean"].ravel(), "variance": variance.ravel(),
         "family": FAMILY_LABELS[family.ravel()], "lead_mean": pair["lead_mean"].ravel(),
         "lead_variance": lead_demand_variance.ravel(),
@@ -165,17 +211,10 @@ def add_targets(ds: xr.Dataset, config: TargetConfig = TargetConfig()) -> xr.Dat
         service=config.service, pack_size=pd.Series(pack.ravel().astype(float), index=ids),
         moq=pd.Series(moq.ravel(), index=ids))
     shape = (n_sku, n_loc)
-    dims = ("sku", "location")
-    return ds.assign({
-        "target_safety_stock": (dims, result["safety_stock"].to_numpy().reshape(shape)),
-        "target_reorder_point": (dims, result["reorder_point"].to_numpy().reshape(shape)),
-        "target_order_up_to": (dims, result["order_up_to"].to_numpy().reshape(shape)),
-        "target_service_level": (dims, service_level),
-        "target_mean": (dims, per_period),
-        "target_capped": (dims, result["capped"].to_numpy().reshape(shape)),
-        "target_lead_time": ("location", lead),
-        "target_review_period": ("location", review),
-    })
+    out = {c: result[c].to_numpy().reshape(shape)
+           for c in ("safety_stock", "reorder_point", "order_up_to", "capped")}
+    return {**out, "service_level": service_level, "per_period": per_period,
+            "mean": pair["mean"]}
 
 
 def protection_moments(ds: xr.Dataset, prefix: str, lead: np.ndarray, review: np.ndarray,

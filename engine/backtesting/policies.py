@@ -1,0 +1,261 @@
+"""Tonight's decisions at a replay origin, by each policy, from the history before it.
+
+Every policy sees the planning dataset cut before the origin t (`history_view`: sales of
+periods < t, the series that sold before t) with the replay's state in place of the input's
+(`with_state`: stock on hand, moves on the way as shipments in transit, purchases on the way as
+scheduled receipts), and the asked service level for every channel. Then:
+
+- ``omnistock``: the nightly stages: forecast (`engine.stages.forecasting.add_forecast`, refitted
+  every K origins; in between, the last fit's forecast shifted by the periods since, with its
+  protection-interval distributions kept, and the series it knew), targets, the deployment LP
+  with purchase orders (`engine.stages.plan.add_plan`), purchases sized with the replay's
+  backorders (`engine.stages.purchases.add_purchases`);
+- ``textbook``, ``empirical``: each stream's base-stock level at its primary location over its
+  L + R (`models.policy.baselines`: 13-period mean and 52-period standard deviation with
+  z = Phi^-1(beta), or the beta-quantile of its past interval sums), summed per location;
+  each location below its level asks its replenishment source for the difference in whole
+  packs (sources serve the highest channel priority first, from stock on hand), and each
+  buying location purchases up to the same baseline's echelon level (the streams below it over
+  the supplier lead time + the lead time down + R), in the supplier's packs and MOQ;
+- ``none``: no moves; purchases as ``textbook``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from engine.backtesting.replay import Decisions, ReplayState
+from engine.network import (
+    index_of,
+    location_priority,
+    location_review_periods,
+    pair_lead_times,
+    primary_location,
+    replenishment_lane,
+    root_location,
+    series_index,
+    supply_terms,
+)
+from engine.pipeline.config import RunConfig
+from engine.pipeline.tasks import FORECAST_VARIABLES
+from engine.stages.forecasting import add_forecast, future_dates
+from engine.stages.plan import add_plan, usable_lanes
+from engine.stages.purchases import add_purchases, echelon_positions, purchase_quantities
+from engine.stages.targets import add_targets
+from models.policy import baselines
+
+POLICIES = ("omnistock", "textbook", "empirical", "none")
+"""Policies a backtest can replay."""
+
+
+def history_view(ds: xr.Dataset, t: int, series: np.ndarray | None = None) -> xr.Dataset:
+    """The planning dataset as it was before period ``t``: sales of periods < t, the given
+    series (default: those that sold before t), no input shipments or receipts (those are the
+    input's now, not the origin's)."""
+    view = ds.isel(period=slice(0, t))
+    if series is None:
+        series = np.flatnonzero((~np.isnan(view["sales"].values)).any(axis=1))
+    view = view.isel(series=series).assign_coords(series=np.arange(len(series)))
+    for dim in ("shipment", "receipt"):
+        if dim in view.dims:
+            view = view.isel({dim: slice(0, 0)})
+    return view
+
+
+def with_state(view: xr.Dataset, state: ReplayState, service_level: float) -> xr.Dataset:
+    """``view`` with the replay's stock, deliveries on the way and one service level."""
+    freq = view.attrs["freq"]
+    first = pd.Timestamp(view["period"].values[0])
+    latest = int(max(state.pending_due.max(initial=0), view.sizes["period"])) + 2
+    dates = pd.date_range(first, periods=latest, freq=freq).to_numpy()
+    move = state.pending_origin >= 0
+    sku, location = view["sku"].values, view["location"].values
+    return view.assign({
+        "on_hand": (("sku", "location"), state.on_hand.copy()),
+        "service_level": ("channel", np.full(view.sizes["channel"], service_level)),
+        "shipment_sku": ("shipment", sku[state.pending_sku[move]]),
+        "shipment_origin": ("shipment", location[state.pending_origin[move]]),
+        "shipment_destination": ("shipment", location[state.pending_location[move]]),
+        "shipment_quantity": ("shipment", state.pending_quantity[move]),
+        "shipment_arrival": ("shipment", dates[state.pending_due[move]]),
+        "receipt_sku": ("receipt", sku[state.pending_sku[~move]]),
+        "receipt_location": ("receipt", location[state.pending_location[~move]]),
+        "receipt_quantity": ("receipt", state.pending_quantity[~move]),
+        "receipt_date": ("receipt", dates[state.pending_due[~move]]),
+    })
+
+
+def owed_at(ds: xr.Dataset, backlog: np.ndarray) -> np.ndarray:
+    """Backorders of the streams (series of ``ds``) at their primary locations."""
+    sku, _, _ = series_index(ds)
+    location = primary_location(ds)
+    out = np.zeros((ds.sizes["sku"], ds.sizes["location"]))
+    served = location >= 0
+    np.add.at(out, (sku[served], location[served]), backlog[served])
+    return out
+
+
+@dataclass
+class OmnistockPolicy:
+    """The nightly stages at each origin (module docstring); the forecast refitted every
+    ``refit_every`` origins."""
+
+    config: RunConfig
+    refit_every: int = 1
+    forecasts: dict = field(default_factory=dict)
+    """Forecasts by refit origin, shared by the policies of every service level (a forecast
+    does not depend on the level)."""
+    _fit: xr.Dataset | None = None
+    _fit_origin: int = -1
+    _fit_series: np.ndarray | None = None
+    refits: int = 0
+
+    def decide(self, ds: xr.Dataset, t: int, state: ReplayState, level: float,
+               backlog: np.ndarray) -> Decisions:
+        if self._fit is None or t - self._fit_origin >= self.refit_every:
+            if t not in self.forecasts:
+                view = history_view(ds, t)
+                fitted, _ = add_forecast(with_state(view, state, level),
+                                         self.config.forecast())
+                self.forecasts[t] = fitted[list(FORECAST_VARIABLES)]
+            self._fit = self.forecasts[t]
+            self._fit_origin, self._fit_series = t, _sold_before(ds, t)
+            self.refits += 1
+        view = with_state(history_view(ds, t, self._fit_series), state, level)
+        shifted = _shifted(self._fit, t - self._fit_origin)
+        planned = view.assign(shifted.data_vars).assign_coords(
+            forecast_date=("step", future_dates(view, shifted.sizes["step"]).to_numpy()))
+        planned = add_targets(planned, self.config.targets())
+        planned, _ = add_plan(planned, self.config.plan())
+        planned = add_purchases(
+            planned, supplier_lead_time_days=self.config.supplier_lead_time_days,
+            backorders=owed_at(planned, backlog[self._fit_series]))
+        return _decisions_from_plan(planned, self.config)
+
+
+def _sold_before(ds: xr.Dataset, t: int) -> np.ndarray:
+    return np.flatnonzero((~np.isnan(ds["sales"].values[:, :t])).any(axis=1))
+
+
+def _shifted(fit: xr.Dataset, periods: int) -> xr.Dataset:
+    """The forecast ``periods`` periods later: steps move forward, the last step repeats."""
+    if periods == 0:
+        return fit
+    horizon = fit.sizes["step"]
+    take = np.minimum(np.arange(horizon) + periods, horizon - 1)
+    return fit.isel(step=take).assign_coords(step=fit["step"].values)
+
+
+def _decisions_from_plan(planned: xr.Dataset, config: RunConfig) -> Decisions:
+    lanes = pd.Index(planned["lane"].values)
+    lane = lanes.get_indexer(planned["move_lane"].values)
+    terms = supply_terms(planned, supplier_lead_time_days=config.supplier_lead_time_days)
+    p_sku = index_of(planned, "sku", planned["purchase_sku"].values)
+    p_loc = index_of(planned, "location", planned["purchase_location"].values)
+    return Decisions(
+        move_sku=index_of(planned, "sku", planned["move_sku"].values).astype(np.int64),
+        move_origin=index_of(planned, "location",
+                             planned["move_origin"].values).astype(np.int64),
+        move_destination=index_of(planned, "location",
+                                  planned["move_destination"].values).astype(np.int64),
+        move_quantity=planned["move_quantity"].values.astype(float),
+        move_lead=np.rint(planned["lead_time"].values[lane]).astype(np.int64),
+        move_cost=planned["cost_per_unit"].values[lane].astype(float),
+        purchase_sku=p_sku.astype(np.int64), purchase_location=p_loc.astype(np.int64),
+        purchase_quantity=planned["purchase_quantity"].values.astype(float),
+        purchase_lead=np.rint(terms.lead_time[p_sku, p_loc]).astype(np.int64))
+
+
+@dataclass
+class BaselinePolicy:
+    """``textbook``, ``empirical`` or ``none`` (module docstring)."""
+
+    name: str
+    config: RunConfig
+
+    def decide(self, ds: xr.Dataset, t: int, state: ReplayState, level: float,
+               backlog: np.ndarray) -> Decisions:
+        series = _sold_before(ds, t)
+        view = with_state(history_view(ds, t, series), state, level)
+        rule = "textbook" if self.name == "none" else self.name
+        installation, echelon = baseline_levels(view, rule, level, self.config)
+        terms = supply_terms(view, supplier_lead_time_days=self.config.supplier_lead_time_days)
+        position = echelon_positions(view, owed_at(view, backlog[series]))
+        buy = np.where(terms.buys, purchase_quantities(
+            position, echelon, echelon, pack_size=terms.pack_size, moq=terms.moq,
+            max_units=terms.max_units), 0.0)
+        p_sku, p_loc = np.nonzero(buy > 0)
+        decisions = Decisions.none()
+        decisions.purchase_sku, decisions.purchase_location = p_sku, p_loc
+        decisions.purchase_quantity = buy[p_sku, p_loc]
+        decisions.purchase_lead = np.rint(terms.lead_time[p_sku, p_loc]).astype(np.int64)
+        if self.name != "none":
+            _replenish(view, installation, state, decisions, self.config)
+        return decisions
+
+
+def baseline_levels(view: xr.Dataset, rule: str, level: float,
+                    config: RunConfig) -> tuple[np.ndarray, np.ndarray]:
+    """Installation and echelon base-stock levels of a baseline per (sku, location)."""
+    sku, _, _ = series_index(view)
+    location = primary_location(view)
+    served = location >= 0
+    where = np.maximum(location, 0)
+    terms = supply_terms(view, supplier_lead_time_days=config.supplier_lead_time_days)
+    lead, _ = pair_lead_times(view, terms)
+    review = location_review_periods(view)
+    root = root_location(view)[where]
+    down = np.where(root == where, 0.0, lead[sku, where])
+    y = view["sales"].values
+    out = []
+    for periods in (lead[sku, where] + review[where], lead[sku, root] + down + review[where]):
+        if rule == "textbook":
+            m, s = baselines.window_statistics(y)
+            levels = baselines.textbook_levels(m, s, level, periods)
+        else:
+            levels = baselines.empirical_levels(y, level, periods)
+        out.append(levels)
+    shape = (view.sizes["sku"], view.sizes["location"])
+    installation, echelon = np.zeros(shape), np.zeros(shape)
+    np.add.at(installation, (sku[served], location[served]), out[0][served])
+    np.add.at(echelon, (sku[served], root[served]), out[1][served])
+    return installation, echelon
+
+
+def _replenish(view: xr.Dataset, level: np.ndarray, state: ReplayState, decisions: Decisions,
+               config: RunConfig) -> None:
+    """Each location below its level asks its source for the rest, in whole packs."""
+    lanes = usable_lanes(view, config.plan())
+    source_lane = replenishment_lane(view)
+    origin = index_of(view, "location", view["lane_origin"].values)
+    on_hand = state.on_hand.copy()
+    position = state.on_hand + state.pending_at()
+    pack = view["pack_size"].values.astype(float)
+    moves = ([], [], [], [], [])
+    for location in np.argsort(-location_priority(view), kind="stable"):
+        lane = int(source_lane[location])
+        if lane < 0 or lane not in set(lanes.tolist()):
+            continue
+        source = origin[lane]
+        need = np.maximum(level[:, location] - position[:, location], 0.0)
+        give = np.floor(np.minimum(need, on_hand[:, source]) / pack) * pack
+        moving = np.flatnonzero(give > 0)
+        on_hand[moving, source] -= give[moving]
+        moves[0].append(moving)
+        moves[1].append(np.full(len(moving), source))
+        moves[2].append(np.full(len(moving), location))
+        moves[3].append(give[moving])
+        moves[4].append(np.full(len(moving), lane))
+    if not moves[0]:
+        return
+    lane = np.concatenate(moves[4]).astype(np.int64)
+    decisions.move_sku = np.concatenate(moves[0]).astype(np.int64)
+    decisions.move_origin = np.concatenate(moves[1]).astype(np.int64)
+    decisions.move_destination = np.concatenate(moves[2]).astype(np.int64)
+    decisions.move_quantity = np.concatenate(moves[3])
+    decisions.move_lead = np.rint(view["lead_time"].values[lane]).astype(np.int64)
+    decisions.move_cost = view["cost_per_unit"].values[lane].astype(float)
