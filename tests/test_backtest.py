@@ -254,3 +254,23 @@ def test_worker_processes_give_the_same_replay(small_demo):
     pd.testing.assert_frame_equal(one.summary, two.summary)
     pd.testing.assert_frame_equal(one.periods, two.periods)
     pd.testing.assert_frame_equal(one.streams, two.streams)
+
+
+def test_at_target_start_puts_the_buyer_at_its_echelon_level(small_demo):
+    from engine.backtesting.policies import baseline_levels, history_view, with_state
+    from engine.backtesting.run import _start_state
+
+    settings_ = BacktestSettings(periods=2, policies=("textbook",), start="at-target",
+                                 config=RunConfig(horizon=4))
+    first = small_demo.sizes["period"] - 2
+    state = _start_state(small_demo, first, 0.95, "textbook", settings_, {})
+    view = with_state(history_view(small_demo, first),
+                      ReplayState(state.on_hand, np.zeros(small_demo.sizes["series"])), 0.95)
+    installation, echelon = baseline_levels(view, "textbook", 0.95, settings_.config)
+    dc = np.flatnonzero(small_demo["location_kind"].values == "dc")
+    others = np.setdiff1d(np.arange(small_demo.sizes["location"]), dc)
+    assert np.array_equal(state.on_hand[:, others], np.ceil(installation[:, others]))
+    expected = np.maximum(installation[:, dc[0]],
+                          echelon[:, dc[0]] - installation[:, others].sum(axis=1))
+    assert np.array_equal(state.on_hand[:, dc[0]], np.ceil(expected))
+    assert state.on_hand[:, dc[0]].sum() > 0

@@ -12,7 +12,8 @@ scheduled receipts), and the asked service level for every channel. Then:
   backorders (`engine.stages.purchases.add_purchases`);
 - ``textbook``, ``empirical``: each stream's base-stock level at its primary location over its
   L + R (`models.policy.baselines`: 13-period mean and 52-period standard deviation with
-  z = Phi^-1(beta), or the beta-quantile of its past interval sums), summed per location;
+  z = Phi^-1(beta), or the beta-quantile of its past interval sums), summed per location, and
+  at every warehouse between that location and the buyer over the warehouse's own L + 1;
   each location below its level asks its replenishment source for the difference in whole
   packs (sources serve the highest channel priority first, from stock on hand), and each
   buying location purchases up to the same baseline's echelon level (the streams below it over
@@ -211,18 +212,33 @@ def baseline_levels(view: xr.Dataset, rule: str, level: float,
     root = root_location(view)[where]
     down = np.where(root == where, 0.0, lead[sku, where])
     y = view["sales"].values
-    out = []
-    for periods in (lead[sku, where] + review[where], lead[sku, root] + down + review[where]):
+    m, s = baselines.window_statistics(y)
+
+    def levels(periods: np.ndarray) -> np.ndarray:
         if rule == "textbook":
-            m, s = baselines.window_statistics(y)
-            levels = baselines.textbook_levels(m, s, level, periods)
-        else:
-            levels = baselines.empirical_levels(y, level, periods)
-        out.append(levels)
+            return baselines.textbook_levels(m, s, level, periods)
+        return baselines.empirical_levels(y, level, periods)
+
     shape = (view.sizes["sku"], view.sizes["location"])
     installation, echelon = np.zeros(shape), np.zeros(shape)
-    np.add.at(installation, (sku[served], location[served]), out[0][served])
-    np.add.at(echelon, (sku[served], root[served]), out[1][served])
+    np.add.at(installation, (sku[served], location[served]),
+              levels(lead[sku, where] + review[where])[served])
+    np.add.at(echelon, (sku[served], root[served]),
+              levels(lead[sku, root] + down + review[where])[served])
+    # a warehouse between the stream's location and the buyer keeps the stream's demand over
+    # its own replenishment lead time + 1 period, so that it can refill the locations below
+    lane = replenishment_lane(view)
+    origin = index_of(view, "location", view["lane_origin"].values)
+    parent = np.where(lane >= 0, origin[np.maximum(lane, 0)] if len(origin) else -1, -1)
+    above = np.where(served, parent[where], -1)
+    for _ in range(view.sizes["location"]):
+        middle = (above >= 0) & (above != root)
+        if not middle.any():
+            break
+        at = np.maximum(above, 0)
+        np.add.at(installation, (sku[middle], above[middle]),
+                  levels(lead[sku, at] + 1.0)[middle])
+        above = np.where(middle, parent[at], -1)
     return installation, echelon
 
 

@@ -7,7 +7,8 @@ and purchases from the history before t and the state the replay has reached
 (`engine.backtesting.replay.play_period`) and the state carries to t + 1. Every policy and level
 starts from the same state: the input's stock on hand at the first origin (``start="input"``),
 or each location at the policy's first-origin order-up-to level (``start="at-target"``: the
-omnistock targets, or the baseline's own levels), with nothing on the way and nothing owed.
+omnistock targets, or the baseline's own levels, a buying location holding what the baseline's
+echelon level leaves above the levels below it), with nothing on the way and nothing owed.
 
 Outputs (`write_backtest`, written atomically: a hidden staging directory renamed at the end):
 
@@ -54,7 +55,7 @@ from engine.backtesting.policies import (
 from engine.backtesting.replay import Network, PeriodRecord, ReplayState, play_period
 from engine.inputs.calendar import periods_per_year
 from engine.inputs.load import load_inputs
-from engine.network import series_index
+from engine.network import root_location, series_index
 from engine.pipeline.config import RunConfig
 from engine.pipeline.tasks import FORECAST_VARIABLES
 from engine.stages.forecasting import add_forecast
@@ -156,15 +157,12 @@ def backtest(ds: xr.Dataset | str | os.PathLike, settings: BacktestSettings = Ba
     jobs = [(ds, first, policy, level, settings, forecasts)
             for policy in settings.policies for level in settings.service_levels]
     replays = _map(_replay, jobs, workers, progress)
-    records, refits, cut = [], {}, 0.0
-    for (_, _, policy, level, _, _), (played, refit_count) in zip(jobs, replays, strict=True):
-        records += [(policy, level, t, record) for t, record in played]
-        cut += sum(record.cut_units for _, record in played)
-        if policy == "omnistock":
-            refits[f"{level:g}"] = refit_count
-    summary = _summary(ds, records)
-    periods, streams = _period_tables(ds, records)
-    return BacktestResult(summary, periods, streams, refits, time.perf_counter() - tic, cut)
+    refits = {f"{job[3]:g}": replay[3] for job, replay in zip(jobs, replays, strict=True)
+              if job[2] == "omnistock"}
+    return BacktestResult(pd.concat([r[0] for r in replays], ignore_index=True),
+                          pd.concat([r[1] for r in replays], ignore_index=True),
+                          pd.concat([r[2] for r in replays], ignore_index=True),
+                          refits, time.perf_counter() - tic, sum(r[4] for r in replays))
 
 
 def work_units(settings: BacktestSettings) -> int:
@@ -183,7 +181,10 @@ def _map(function, items: list, workers: int, progress) -> list:
             if progress is not None:
                 progress()
         return out
-    context = multiprocessing.get_context("spawn")
+    # fork where the system has it: scripts that call engine.backtest need no main guard,
+    # and the workers start without importing the engine again
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
     with ProcessPoolExecutor(max_workers=min(workers, len(items)), mp_context=context) as pool:
         futures = [pool.submit(function, *item) for item in items]
         for future in as_completed(futures):
@@ -201,8 +202,9 @@ def _forecast_at(ds: xr.Dataset, t: int, config: RunConfig) -> xr.Dataset:
 
 
 def _replay(ds: xr.Dataset, first: int, policy_name: str, level: float,
-            settings: BacktestSettings, forecasts: dict) -> tuple[list, int]:
-    """One policy at one service level over every origin: [(t, PeriodRecord)], refits."""
+            settings: BacktestSettings, forecasts: dict) -> tuple:
+    """One policy at one service level over every origin: its summary, periods and streams
+    tables (built where it ran), refits and move units cut."""
     network = _network(ds)
     demand = np.nan_to_num(ds["sales"].values)
     policy = (OmnistockPolicy(settings.config, settings.refit_every, dict(forecasts))
@@ -211,8 +213,11 @@ def _replay(ds: xr.Dataset, first: int, policy_name: str, level: float,
     played = []
     for t in range(first, ds.sizes["period"]):
         decisions = policy.decide(ds, t, state, level, state.backlog)
-        played.append((t, play_period(state, t, decisions, demand[:, t], network)))
-    return played, getattr(policy, "refits", 0)
+        played.append((policy_name, level, t,
+                       play_period(state, t, decisions, demand[:, t], network)))
+    periods, streams = _period_tables(ds, played)
+    return (_summary(ds, played), periods, streams, getattr(policy, "refits", 0),
+            sum(record.cut_units for *_, record in played))
 
 
 def _network(ds: xr.Dataset) -> Network:
@@ -236,8 +241,17 @@ def _start_state(ds: xr.Dataset, first: int, level: float, policy: str,
             on_hand = np.ceil(add_targets(fitted, settings.config.targets())[
                 "target_order_up_to"].values)
         else:
-            installation, _ = baseline_levels(view, "textbook" if policy == "none" else policy,
-                                              level, settings.config)
+            installation, echelon = baseline_levels(
+                view, "textbook" if policy == "none" else policy, level, settings.config)
+            # a buyer holds what its echelon level leaves above the levels of the locations
+            # below it
+            root = root_location(view)
+            below = np.zeros_like(installation)
+            others = root != np.arange(len(root))
+            np.add.at(below.T, root[others], installation[:, others].T)
+            buyers = ~others
+            installation[:, buyers] = np.maximum(installation[:, buyers],
+                                                 echelon[:, buyers] - below[:, buyers])
             on_hand = np.ceil(installation)
     return ReplayState(on_hand, np.zeros(ds.sizes["series"]))
 
