@@ -175,8 +175,11 @@ def _parser() -> argparse.ArgumentParser:
     backtest.add_argument("--start", choices=STARTS, default="input",
                           help="starting stock: the input's on hand (default) or each "
                                "policy's first-origin order-up-to level")
-    backtest.add_argument("--workers", type=int, default=1,
-                          help="local processes for the refits and the replays (default: 1)")
+    spread = backtest.add_mutually_exclusive_group()
+    spread.add_argument("--workers", type=int, default=1,
+                        help="local processes for the refits and the replays (default: 1)")
+    spread.add_argument("--scheduler", help="run the refits and the replays on an existing "
+                                            "Dask cluster (scheduler address)")
     backtest.add_argument("--config", type=Path, help="run configuration file (YAML)")
     backtest.add_argument("--horizon", type=int, help="periods to forecast and plan for")
     backtest.add_argument("--force", action="store_true", help="replace the output directory")
@@ -416,7 +419,13 @@ def _backtest(args, out: Console, err: Console) -> int:
         raise UsageError(f"--workers must be at least 1; found {args.workers}")
     log = RunLog(sys.stderr)
     with log.progress("backtest", work_units(settings), "refits and replays") as advance:
-        result = backtest(ds, settings, workers=args.workers, progress=advance)
+        if args.scheduler:
+            from engine.pipeline.distributed import DaskExecutor
+
+            with DaskExecutor(scheduler=args.scheduler) as executor:
+                result = backtest(ds, settings, executor=executor, progress=advance)
+        else:
+            result = backtest(ds, settings, workers=args.workers, progress=advance)
     source = "demo" if args.demo else str(args.input)
     write_backtest(result, args.output, source=source, settings=settings, overwrite=args.force)
     table = tradeoff(result.summary)

@@ -228,6 +228,8 @@ def supply_terms(ds: xr.Dataset, *, supplier_lead_time_days: float = SUPPLIER_LE
                    "pack_size": "term_pack_size", "unit_cost": "term_unit_cost",
                    "max_units": "term_max_units_per_period"}
         for row in np.argsort(rank, kind="stable"):
+            if location[row] < 0:                 # a location a scenario removed
+                continue
             if rank[row] == 0:
                 rows = np.ones(n_sku, dtype=bool)
             elif rank[row] == 1:

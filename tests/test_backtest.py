@@ -274,3 +274,18 @@ def test_at_target_start_puts_the_buyer_at_its_echelon_level(small_demo):
                           echelon[:, dc[0]] - installation[:, others].sum(axis=1))
     assert np.array_equal(state.on_hand[:, dc[0]], np.ceil(expected))
     assert state.on_hand[:, dc[0]].sum() > 0
+
+
+def test_a_dask_cluster_gives_the_same_replay(small_demo):
+    from engine.pipeline.distributed import DaskExecutor
+
+    settings_ = BacktestSettings(periods=2, service_levels=(0.9,), policies=("empirical",),
+                                 config=RunConfig(horizon=4))
+    one = backtest(small_demo, settings_)
+    with DaskExecutor(workers=2) as executor:
+        done = []
+        on_dask = backtest(small_demo, settings_, executor=executor,
+                           progress=lambda: done.append(1))
+    pd.testing.assert_frame_equal(one.summary, on_dask.summary)
+    pd.testing.assert_frame_equal(one.streams, on_dask.streams)
+    assert len(done) == 1

@@ -120,7 +120,7 @@ class BacktestResult:
 
 
 def backtest(ds: xr.Dataset | str | os.PathLike, settings: BacktestSettings = BacktestSettings(),
-             *, workers: int = 1, progress=None) -> BacktestResult:
+             *, workers: int = 1, executor=None, progress=None) -> BacktestResult:
     """Replay every policy and service level over the last ``settings.periods`` periods.
 
     Omnistock's forecasts at its refit origins come first (they depend on neither the level
@@ -134,6 +134,9 @@ def backtest(ds: xr.Dataset | str | os.PathLike, settings: BacktestSettings = Ba
     settings : BacktestSettings
     workers : int
         Local processes (1: this one).
+    executor : optional
+        A Dask executor (`engine.pipeline.distributed.DaskExecutor`, e.g. on an existing
+        cluster) to run the refits and replays on instead; ``workers`` is then ignored.
     progress : callable, optional
         Called with the units of work done (refits, then replays of one policy and level)
         each time one finishes.
@@ -152,11 +155,11 @@ def backtest(ds: xr.Dataset | str | os.PathLike, settings: BacktestSettings = Ba
     if "omnistock" in settings.policies:
         origins = list(range(first, n_periods, settings.refit_every))
         fits = _map(_forecast_at, [(ds, t, settings.config) for t in origins], workers,
-                    progress)
+                    progress, executor)
         forecasts = dict(zip(origins, fits, strict=True))
     jobs = [(ds, first, policy, level, settings, forecasts)
             for policy in settings.policies for level in settings.service_levels]
-    replays = _map(_replay, jobs, workers, progress)
+    replays = _map(_replay, jobs, workers, progress, executor)
     refits = {f"{job[3]:g}": replay[3] for job, replay in zip(jobs, replays, strict=True)
               if job[2] == "omnistock"}
     return BacktestResult(pd.concat([r[0] for r in replays], ignore_index=True),
@@ -172,8 +175,11 @@ def work_units(settings: BacktestSettings) -> int:
     return refits + len(settings.policies) * len(settings.service_levels)
 
 
-def _map(function, items: list, workers: int, progress) -> list:
-    """``function(*item)`` for every item, in order; in ``workers`` processes when > 1."""
+def _map(function, items: list, workers: int, progress, executor=None) -> list:
+    """``function(*item)`` for every item, in order: on ``executor`` when given, else in
+    ``workers`` local processes when > 1."""
+    if executor is not None:
+        return executor.map(_call, items, function, on_done=progress)
     if workers == 1 or len(items) <= 1:
         out = []
         for item in items:
@@ -192,6 +198,10 @@ def _map(function, items: list, workers: int, progress) -> list:
             if progress is not None:
                 progress()
         return [f.result() for f in futures]
+
+
+def _call(item: tuple, function):
+    return function(*item)
 
 
 def _forecast_at(ds: xr.Dataset, t: int, config: RunConfig) -> xr.Dataset:
