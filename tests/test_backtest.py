@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from engine.backtesting import BacktestSettings, backtest, tradeoff, write_backtest
 from engine.backtesting.policies import BaselinePolicy, OmnistockPolicy
-from engine.backtesting.replay import Decisions, Network, ReplayState, play_period
+from engine.backtesting.replay import Decisions, Network, ReplayState, play_period, receive
 from engine.cli import main
 from engine.pipeline.config import RunConfig
 
@@ -56,7 +56,8 @@ def test_three_periods_two_locations_by_hand():
     ]
     rows, streams = [], []
     for t, (decisions, demand) in enumerate(plays):
-        r = play_period(state, t, decisions, np.array([demand]), network)
+        received = receive(state, t)                     # the driver's order: receive, decide
+        r = play_period(state, t, decisions, np.array([demand]), network, received)
         for location in (0, 1):
             rows.append((t, location, r.start[0, location], r.shipped[0, location],
                          r.receipts[0, location], r.served_at[0, location], r.end[0, location]))
@@ -69,6 +70,20 @@ def test_three_periods_two_locations_by_hand():
     ]
     assert streams == [(0, 4, 0, 2, 2, 2, 0), (1, 1, 2, 3, 1, 0, 0), (2, 7, 0, 5, 5, 2, 0)]
     assert len(state.pending_quantity) == 0
+
+
+def test_what_arrives_at_the_start_of_a_period_can_move_that_night():
+    state = ReplayState(np.array([[0.0, 0.0]]), np.zeros(1))
+    network = _two_locations(backorders=True)
+    play_period(state, 0, _decide(purchases=[(0, 6, 1)]), np.array([0.0]), network,
+                receive(state, 0))
+    received = receive(state, 1)                        # the purchase is on hand at t1 ...
+    assert received.tolist() == [[6.0, 0.0]]
+    r = play_period(state, 1, _decide(moves=[(0, 1, 6, 0)]), np.array([4.0]), network,
+                    received)                          # ... and moves to the store at once
+    assert r.cut_units == 0 and r.served[0] == 4
+    assert r.receipts.tolist() == [[6.0, 6.0]] and r.start.tolist() == [[0.0, 0.0]]
+    assert r.end.tolist() == [[0.0, 2.0]]
 
 
 def test_lost_sales_are_not_owed():
@@ -136,7 +151,7 @@ def test_units_are_conserved_in_every_period(replay):
             b = np.array(buys)
             d.purchase_sku, d.purchase_location = b[:, 0], b[:, 1]
             d.purchase_quantity, d.purchase_lead = b[:, 2].astype(float), b[:, 3]
-        r = play_period(state, t, d, np.array(demand, float), network)
+        r = play_period(state, t, d, np.array(demand, float), network, receive(state, t))
         assert np.allclose(r.start - r.shipped + r.receipts - r.served_at, r.end)
         assert (r.end >= -1e-9).all()
         assert (r.served <= r.demand + r.owed_before + 1e-9).all()

@@ -2,12 +2,15 @@
 
 State (`ReplayState`) per (sku, location): stock on hand; per demand stream (series): units
 owed to customers (backorders); and the pending deliveries (moves on a lane, purchases from a
-supplier) with their arrival period. One period t of the replay (`play_period`), in this order:
+supplier) with their arrival period. One period t of the replay, in this order (lead time L
+means an order placed at the start of t is available at the start of t + L):
 
-1. **depart**: tonight's moves leave their origin (at most what it holds: a move is cut to the
-   stock on hand, and the cut is counted) and are due at t + lane lead time; purchases are due
-   at t + supplier lead time (lead times are their means, rounded to whole periods);
-2. **receive**: every delivery due at t (a lead time of 0 included) is added to the stock;
+1. **receive** (`receive`): every delivery due by t is added to the stock, before tonight's
+   decisions, which see it on hand;
+2. **depart** (`play_period`): tonight's moves leave their origin (at most what it holds: a
+   move is cut to the stock on hand, and the cut is counted) and are due at t + lane lead
+   time, a lead time of 0 arriving at once; purchases are due at t + supplier lead time (lead
+   times are their means, rounded to whole periods);
 3. **serve**: each stream's backorders, then its actual sales of period t, from the locations
    the fulfilment rules allow, in preference order (`engine.stages.simulate.preference_lists`:
    the channel's pool, a regional warehouse of the region, another, a DC), streams in
@@ -112,10 +115,29 @@ class Network:
     backorders: np.ndarray
 
 
+def receive(state: ReplayState, t: int) -> np.ndarray:
+    """Put every delivery due by period ``t`` on hand; returns the units received per (sku,
+    location). ``state`` is updated in place."""
+    due = state.pending_due <= t
+    receipts = np.zeros_like(state.on_hand)
+    np.add.at(receipts, (state.pending_sku[due], state.pending_location[due]),
+              state.pending_quantity[due])
+    state.on_hand += receipts
+    for name in ("sku", "origin", "location", "due", "quantity"):
+        setattr(state, f"pending_{name}", getattr(state, f"pending_{name}")[~due])
+    return receipts
+
+
 def play_period(state: ReplayState, t: int, decisions: Decisions, demand: np.ndarray,
-                network: Network) -> PeriodRecord:
-    """Play period ``t`` (module docstring); ``state`` is updated in place."""
-    start = state.on_hand.copy()
+                network: Network, received: np.ndarray | None = None) -> PeriodRecord:
+    """Play period ``t`` (module docstring); ``state`` is updated in place.
+
+    ``received``: what `receive` put on hand at the start of the period, before tonight's
+    decisions (the replay's driver receives first, so that the plan sees it on hand); it
+    counts in the period's receipts.
+    """
+    received = np.zeros_like(state.on_hand) if received is None else received
+    start = state.on_hand - received
     shipped = np.zeros_like(start)
     quantity = np.asarray(decisions.move_quantity, dtype=float).copy()
     cut = 0.0
@@ -140,13 +162,7 @@ def play_period(state: ReplayState, t: int, decisions: Decisions, demand: np.nda
     state.pending_quantity = np.concatenate([state.pending_quantity, quantity[moving],
                                              decisions.purchase_quantity[buying]])
 
-    due = state.pending_due <= t                       # receive
-    receipts = np.zeros_like(start)
-    np.add.at(receipts, (state.pending_sku[due], state.pending_location[due]),
-              state.pending_quantity[due])
-    state.on_hand += receipts
-    for name in ("sku", "origin", "location", "due", "quantity"):
-        setattr(state, f"pending_{name}", getattr(state, f"pending_{name}")[~due])
+    receipts = received + receive(state, t)            # what arrived, lead time 0 included
 
     demand = np.nan_to_num(np.asarray(demand, dtype=float))
     owed_before = state.backlog.copy()

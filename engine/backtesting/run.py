@@ -2,8 +2,8 @@
 
 For each policy (`engine.backtesting.policies.POLICIES`) and service level asked, for each origin
 t of the last ``periods`` periods of the history, in order: the policy decides tonight's moves
-and purchases from the history before t and the state the replay has reached
-(`engine.backtesting.policies`), then period t is played with the actual sales
+and purchases from the history before t and the state the replay has reached, deliveries due
+at t received (`engine.backtesting.policies`), then period t is played with the actual sales
 (`engine.backtesting.replay.play_period`) and the state carries to t + 1. Every policy and level
 starts from the same state: the input's stock on hand at the first origin (``start="input"``),
 or each location at the policy's first-origin order-up-to level (``start="at-target"``: the
@@ -52,7 +52,7 @@ from engine.backtesting.policies import (
     history_view,
     with_state,
 )
-from engine.backtesting.replay import Network, PeriodRecord, ReplayState, play_period
+from engine.backtesting.replay import Network, PeriodRecord, ReplayState, play_period, receive
 from engine.inputs.calendar import periods_per_year
 from engine.inputs.load import load_inputs
 from engine.network import root_location, series_index
@@ -222,9 +222,10 @@ def _replay(ds: xr.Dataset, first: int, policy_name: str, level: float,
     state = _start_state(ds, first, level, policy_name, settings, forecasts)
     played = []
     for t in range(first, ds.sizes["period"]):
+        received = receive(state, t)
         decisions = policy.decide(ds, t, state, level, state.backlog)
-        played.append((policy_name, level, t,
-                       play_period(state, t, decisions, demand[:, t], network)))
+        played.append((policy_name, level, t, play_period(state, t, decisions, demand[:, t],
+                                                          network, received)))
     periods, streams = _period_tables(ds, played)
     return (_summary(ds, played), periods, streams, getattr(policy, "refits", 0),
             sum(record.cut_units for *_, record in played))
