@@ -418,7 +418,7 @@ def _backtest(args, out: Console, err: Console) -> int:
     if args.workers < 1:
         raise UsageError(f"--workers must be at least 1; found {args.workers}")
     log = RunLog(sys.stderr)
-    with log.progress("backtest", work_units(settings), "refits and replays") as advance:
+    with log.progress("backtest", work_units(settings), "refits and origins") as advance:
         if args.scheduler:
             from engine.pipeline.distributed import DaskExecutor
 

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from engine.backtesting import BacktestSettings, backtest, tradeoff, write_backtest
 from engine.backtesting.policies import BaselinePolicy, OmnistockPolicy
 from engine.backtesting.replay import Decisions, Network, ReplayState, play_period, receive
+from engine.backtesting.run import work_units
 from engine.cli import main
 from engine.pipeline.config import RunConfig
 
@@ -264,8 +265,11 @@ def test_the_command_line_backtest(small_demo_dir, tmp_path, capsys):
 def test_worker_processes_give_the_same_replay(small_demo):
     settings_ = BacktestSettings(periods=2, service_levels=(0.9, 0.95),
                                  policies=("textbook", "none"), config=RunConfig(horizon=4))
-    one = backtest(small_demo, settings_)
-    two = backtest(small_demo, settings_, workers=2)
+    ticks, chunks = [], []
+    one = backtest(small_demo, settings_, progress=ticks.append)
+    two = backtest(small_demo, settings_, workers=2, progress=chunks.append)
+    # in this process every origin reports; from workers every replay of 2 origins
+    assert ticks == [1] * 8 and sorted(chunks) == [2] * 4 and work_units(settings_) == 8
     pd.testing.assert_frame_equal(one.summary, two.summary)
     pd.testing.assert_frame_equal(one.periods, two.periods)
     pd.testing.assert_frame_equal(one.streams, two.streams)
@@ -299,8 +303,7 @@ def test_a_dask_cluster_gives_the_same_replay(small_demo):
     one = backtest(small_demo, settings_)
     with DaskExecutor(workers=2) as executor:
         done = []
-        on_dask = backtest(small_demo, settings_, executor=executor,
-                           progress=lambda: done.append(1))
+        on_dask = backtest(small_demo, settings_, executor=executor, progress=done.append)
     pd.testing.assert_frame_equal(one.summary, on_dask.summary)
     pd.testing.assert_frame_equal(one.streams, on_dask.streams)
-    assert len(done) == 1
+    assert sum(done) == work_units(settings_) == 2       # one replay of 2 origins

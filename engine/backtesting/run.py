@@ -138,8 +138,9 @@ def backtest(ds: xr.Dataset | str | os.PathLike, settings: BacktestSettings = Ba
         A Dask executor (`engine.pipeline.distributed.DaskExecutor`, e.g. on an existing
         cluster) to run the refits and replays on instead; ``workers`` is then ignored.
     progress : callable, optional
-        Called with the units of work done (refits, then replays of one policy and level)
-        each time one finishes.
+        ``progress(n)`` as work finishes: one unit per refit, one per origin replayed (of
+        each policy and level; in this process after every origin, from workers when a
+        replay of all origins finishes). `work_units` gives the total.
     """
     if not isinstance(ds, xr.Dataset):
         ds = load_inputs(ds)
@@ -159,7 +160,7 @@ def backtest(ds: xr.Dataset | str | os.PathLike, settings: BacktestSettings = Ba
         forecasts = dict(zip(origins, fits, strict=True))
     jobs = [(ds, first, policy, level, settings, forecasts)
             for policy in settings.policies for level in settings.service_levels]
-    replays = _map(_replay, jobs, workers, progress, executor)
+    replays = _map(_replay, jobs, workers, progress, executor, units=settings.periods)
     refits = {f"{job[3]:g}": replay[3] for job, replay in zip(jobs, replays, strict=True)
               if job[2] == "omnistock"}
     return BacktestResult(pd.concat([r[0] for r in replays], ignore_index=True),
@@ -169,23 +170,29 @@ def backtest(ds: xr.Dataset | str | os.PathLike, settings: BacktestSettings = Ba
 
 
 def work_units(settings: BacktestSettings) -> int:
-    """Units of work `backtest` reports to ``progress``: refits, then replays."""
+    """Units of work `backtest` reports to ``progress``: refits, then origins replayed."""
     refits = len(range(0, settings.periods, settings.refit_every)) \
         if "omnistock" in settings.policies else 0
-    return refits + len(settings.policies) * len(settings.service_levels)
+    return refits + len(settings.policies) * len(settings.service_levels) * settings.periods
 
 
-def _map(function, items: list, workers: int, progress, executor=None) -> list:
+def _map(function, items: list, workers: int, progress, executor=None, *,
+         units: int = 1) -> list:
     """``function(*item)`` for every item, in order: on ``executor`` when given, else in
-    ``workers`` local processes when > 1."""
+    ``workers`` local processes when > 1. Each item is ``units`` units of progress; in this
+    process a function of several units reports them itself (``tick``)."""
+    done = None if progress is None else (lambda: progress(units))
     if executor is not None:
-        return executor.map(_call, items, function, on_done=progress)
+        return executor.map(_call, items, function, on_done=done)
     if workers == 1 or len(items) <= 1:
         out = []
         for item in items:
-            out.append(function(*item))
-            if progress is not None:
-                progress()
+            if units > 1:
+                out.append(function(*item, tick=progress))
+            else:
+                out.append(function(*item))
+                if done is not None:
+                    done()
         return out
     # fork where the system has it: scripts that call engine.backtest need no main guard,
     # and the workers start without importing the engine again
@@ -195,8 +202,8 @@ def _map(function, items: list, workers: int, progress, executor=None) -> list:
         futures = [pool.submit(function, *item) for item in items]
         for future in as_completed(futures):
             future.result()
-            if progress is not None:
-                progress()
+            if done is not None:
+                done()
         return [f.result() for f in futures]
 
 
@@ -212,7 +219,7 @@ def _forecast_at(ds: xr.Dataset, t: int, config: RunConfig) -> xr.Dataset:
 
 
 def _replay(ds: xr.Dataset, first: int, policy_name: str, level: float,
-            settings: BacktestSettings, forecasts: dict) -> tuple:
+            settings: BacktestSettings, forecasts: dict, tick=None) -> tuple:
     """One policy at one service level over every origin: its summary, periods and streams
     tables (built where it ran), refits and move units cut."""
     network = _network(ds)
@@ -226,6 +233,8 @@ def _replay(ds: xr.Dataset, first: int, policy_name: str, level: float,
         decisions = policy.decide(ds, t, state, level, state.backlog)
         played.append((policy_name, level, t, play_period(state, t, decisions, demand[:, t],
                                                           network, received)))
+        if tick is not None:
+            tick(1)
     periods, streams = _period_tables(ds, played)
     return (_summary(ds, played), periods, streams, getattr(policy, "refits", 0),
             sum(record.cut_units for *_, record in played))
