@@ -44,8 +44,8 @@ from engine.network import (
 from engine.pipeline.config import RunConfig
 from engine.pipeline.tasks import FORECAST_VARIABLES
 from engine.stages.forecasting import add_forecast, future_dates
-from engine.stages.plan import add_plan, usable_lanes
-from engine.stages.purchases import add_purchases, echelon_positions, purchase_quantities
+from engine.stages.plan import add_plan, replenishment_moves, usable_lanes
+from engine.stages.purchases import add_purchases
 from engine.stages.targets import add_targets
 from models.policy import baselines
 
@@ -131,11 +131,11 @@ class OmnistockPolicy:
         planned = view.assign(shifted.data_vars).assign_coords(
             forecast_date=("step", future_dates(view, shifted.sizes["step"]).to_numpy()))
         planned = add_targets(planned, self.config.targets())
-        planned, _ = add_plan(planned, self.config.plan())
-        planned = add_purchases(
-            planned, supplier_lead_time_days=self.config.supplier_lead_time_days,
-            backorders=owed_at(planned, backlog[self._fit_series]))
-        return _decisions_from_plan(planned, self.config)
+        planned, _ = add_plan(planned, self.config.plan(),
+                              backorders=owed_at(view, backlog[self._fit_series]))
+        lane = pd.Index(planned["lane"].values).get_indexer(planned["move_lane"].values)
+        return _decisions(planned, index_of(planned, "sku", planned["move_sku"].values), lane,
+                          planned["move_quantity"].values)
 
 
 def _sold_before(ds: xr.Dataset, t: int) -> np.ndarray:
@@ -151,24 +151,23 @@ def _shifted(fit: xr.Dataset, periods: int) -> xr.Dataset:
     return fit.isel(step=take).assign_coords(step=fit["step"].values)
 
 
-def _decisions_from_plan(planned: xr.Dataset, config: RunConfig) -> Decisions:
-    lanes = pd.Index(planned["lane"].values)
-    lane = lanes.get_indexer(planned["move_lane"].values)
-    terms = supply_terms(planned, supplier_lead_time_days=config.supplier_lead_time_days)
-    p_sku = index_of(planned, "sku", planned["purchase_sku"].values)
-    p_loc = index_of(planned, "location", planned["purchase_location"].values)
+def _decisions(planned: xr.Dataset, move_sku: np.ndarray, move_lane: np.ndarray,
+               move_quantity: np.ndarray) -> Decisions:
+    """Tonight's moves (lane positions) and the purchases of ``planned``
+    (`engine.stages.purchases`) as positions and whole periods of lead time."""
+    origin = index_of(planned, "location", planned["lane_origin"].values[move_lane])
+    destination = index_of(planned, "location", planned["lane_destination"].values[move_lane])
     return Decisions(
-        move_sku=index_of(planned, "sku", planned["move_sku"].values).astype(np.int64),
-        move_origin=index_of(planned, "location",
-                             planned["move_origin"].values).astype(np.int64),
-        move_destination=index_of(planned, "location",
-                                  planned["move_destination"].values).astype(np.int64),
-        move_quantity=planned["move_quantity"].values.astype(float),
-        move_lead=np.rint(planned["lead_time"].values[lane]).astype(np.int64),
-        move_cost=planned["cost_per_unit"].values[lane].astype(float),
-        purchase_sku=p_sku.astype(np.int64), purchase_location=p_loc.astype(np.int64),
+        move_sku=np.asarray(move_sku, dtype=np.int64), move_origin=origin.astype(np.int64),
+        move_destination=destination.astype(np.int64),
+        move_quantity=np.asarray(move_quantity, dtype=float),
+        move_lead=np.rint(planned["lead_time"].values[move_lane]).astype(np.int64),
+        move_cost=planned["cost_per_unit"].values[move_lane].astype(float),
+        purchase_sku=index_of(planned, "sku", planned["purchase_sku"].values).astype(np.int64),
+        purchase_location=index_of(planned, "location",
+                                   planned["purchase_location"].values).astype(np.int64),
         purchase_quantity=planned["purchase_quantity"].values.astype(float),
-        purchase_lead=np.rint(terms.lead_time[p_sku, p_loc]).astype(np.int64))
+        purchase_lead=np.rint(planned["purchase_lead_time"].values).astype(np.int64))
 
 
 @dataclass
@@ -184,19 +183,20 @@ class BaselinePolicy:
         view = with_state(history_view(ds, t, series), state, level)
         rule = "textbook" if self.name == "none" else self.name
         installation, echelon = baseline_levels(view, rule, level, self.config)
-        terms = supply_terms(view, supplier_lead_time_days=self.config.supplier_lead_time_days)
-        position = echelon_positions(view, owed_at(view, backlog[series]))
-        buy = np.where(terms.buys, purchase_quantities(
-            position, echelon, echelon, pack_size=terms.pack_size, moq=terms.moq,
-            max_units=terms.max_units), 0.0)
-        p_sku, p_loc = np.nonzero(buy > 0)
-        decisions = Decisions.none()
-        decisions.purchase_sku, decisions.purchase_location = p_sku, p_loc
-        decisions.purchase_quantity = buy[p_sku, p_loc]
-        decisions.purchase_lead = np.rint(terms.lead_time[p_sku, p_loc]).astype(np.int64)
+        planned = add_purchases(
+            view.assign(target_echelon_reorder_point=(("sku", "location"), echelon),
+                        target_echelon_order_up_to=(("sku", "location"), echelon)),
+            supplier_lead_time_days=self.config.supplier_lead_time_days,
+            backorders=owed_at(view, backlog[series]))
+        moves = (np.zeros(0, int), np.zeros(0, int), np.zeros(0))
         if self.name != "none":
-            _replenish(view, installation, state, decisions, self.config)
-        return decisions
+            usable = usable_lanes(view, self.config.plan())
+            move_sku, at, quantity = replenishment_moves(
+                view, usable, location_priority(view),
+                position=state.on_hand + state.pending_at(), reorder_point=installation,
+                order_up_to=installation)
+            moves = (move_sku, usable[at], quantity)
+        return _decisions(planned, *moves)
 
 
 def baseline_levels(view: xr.Dataset, rule: str, level: float,
@@ -240,38 +240,3 @@ def baseline_levels(view: xr.Dataset, rule: str, level: float,
                   levels(lead[sku, at] + 1.0)[middle])
         above = np.where(middle, parent[at], -1)
     return installation, echelon
-
-
-def _replenish(view: xr.Dataset, level: np.ndarray, state: ReplayState, decisions: Decisions,
-               config: RunConfig) -> None:
-    """Each location below its level asks its source for the rest, in whole packs."""
-    lanes = usable_lanes(view, config.plan())
-    source_lane = replenishment_lane(view)
-    origin = index_of(view, "location", view["lane_origin"].values)
-    on_hand = state.on_hand.copy()
-    position = state.on_hand + state.pending_at()
-    pack = view["pack_size"].values.astype(float)
-    moves = ([], [], [], [], [])
-    for location in np.argsort(-location_priority(view), kind="stable"):
-        lane = int(source_lane[location])
-        if lane < 0 or lane not in set(lanes.tolist()):
-            continue
-        source = origin[lane]
-        need = np.maximum(level[:, location] - position[:, location], 0.0)
-        give = np.floor(np.minimum(need, on_hand[:, source]) / pack) * pack
-        moving = np.flatnonzero(give > 0)
-        on_hand[moving, source] -= give[moving]
-        moves[0].append(moving)
-        moves[1].append(np.full(len(moving), source))
-        moves[2].append(np.full(len(moving), location))
-        moves[3].append(give[moving])
-        moves[4].append(np.full(len(moving), lane))
-    if not moves[0]:
-        return
-    lane = np.concatenate(moves[4]).astype(np.int64)
-    decisions.move_sku = np.concatenate(moves[0]).astype(np.int64)
-    decisions.move_origin = np.concatenate(moves[1]).astype(np.int64)
-    decisions.move_destination = np.concatenate(moves[2]).astype(np.int64)
-    decisions.move_quantity = np.concatenate(moves[3])
-    decisions.move_lead = np.rint(view["lead_time"].values[lane]).astype(np.int64)
-    decisions.move_cost = view["cost_per_unit"].values[lane].astype(float)

@@ -218,7 +218,8 @@ def inbound_within(ds: xr.Dataset, periods: int) -> np.ndarray:
 
 
 def add_plan(ds: xr.Dataset, config: PlanConfig = PlanConfig(), *,
-             problem: DeploymentProblem | None = None) -> tuple[xr.Dataset, PlanOutcome]:
+             problem: DeploymentProblem | None = None,
+             backorders: np.ndarray | None = None) -> tuple[xr.Dataset, PlanOutcome]:
     """Solve tonight's deployment and add the moves and the post-move stock to the dataset.
 
     Adds on ``move``: ``move_sku``, ``move_origin``, ``move_destination``, ``move_lane``,
@@ -226,8 +227,9 @@ def add_plan(ds: xr.Dataset, config: PlanConfig = PlanConfig(), *,
     ``position_after_plan`` (stock after the moves, inbound included) and ``inbound``; on
     ``allocation``: the stock ring-fenced for each series at each location after tonight's
     moves (``allocation_series``, ``allocation_location``, ``allocation_units``; whole units,
-    none when the plan fell back). ``problem`` is the `build_problem` of ``ds`` when the caller
-    has built it already.
+    none when the plan fell back); the purchase orders (`engine.stages.purchases`, with
+    ``backorders`` per (sku, location) where a replay has them). ``problem`` is the
+    `build_problem` of ``ds`` when the caller has built it already.
     """
     tic = time.perf_counter()
     if problem is None:
@@ -278,7 +280,8 @@ def add_plan(ds: xr.Dataset, config: PlanConfig = PlanConfig(), *,
         "allocation_units": ("allocation", allocation[kept]),
     })
     if "target_echelon_order_up_to" in ds:   # a re-plan of moves alone has no echelon levels
-        ds = add_purchases(ds, supplier_lead_time_days=config.supplier_lead_time_days)
+        ds = add_purchases(ds, supplier_lead_time_days=config.supplier_lead_time_days,
+                           backorders=backorders)
     ds = add_slow_movers(ds, config)
     return ds, PlanOutcome(status, objective, build, solve, fallback, int(result.chunks))
 
@@ -309,9 +312,18 @@ def move_reasons(ds, sku, origin, destination, kind, position) -> np.ndarray:
 
 def policy_plan(ds: xr.Dataset, usable_lanes: np.ndarray,
                 priority: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The fallback plan: bring locations below their reorder point up to order-up-to.
+    """The fallback plan: bring locations below their reorder point up to order-up-to
+    (`replenishment_moves` on the stock on hand and the targets)."""
+    return replenishment_moves(ds, usable_lanes, priority, position=ds["on_hand"].values,
+                               reorder_point=ds["target_reorder_point"].values,
+                               order_up_to=ds["target_order_up_to"].values)
 
-    Each location asks its replenishment source (`engine.network`) for whole packs; a source
+
+def replenishment_moves(ds: xr.Dataset, usable_lanes: np.ndarray, priority: np.ndarray, *,
+                        position: np.ndarray, reorder_point: np.ndarray,
+                        order_up_to: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each location whose ``position`` is below its reorder point asks its replenishment
+    source (`engine.network`) for the rest up to ``order_up_to``, in whole packs; a source
     serves its requesters in decreasing priority while it has stock on hand.
 
     Returns
@@ -324,8 +336,8 @@ def policy_plan(ds: xr.Dataset, usable_lanes: np.ndarray,
     origin = index_of(ds, "location", ds["lane_origin"].values)
     on_hand = ds["on_hand"].values.copy()
     pack = ds["pack_size"].values
-    below = on_hand < ds["target_reorder_point"].values
-    need = np.where(below, np.maximum(ds["target_order_up_to"].values - on_hand, 0.0), 0.0)
+    below = position < reorder_point
+    need = np.where(below, np.maximum(order_up_to - position, 0.0), 0.0)
     moves = ([], [], [])
     for location in np.argsort(-priority, kind="stable"):
         lane = int(source_lane[location])
