@@ -19,7 +19,11 @@ Every figure is a ratio against a reference timed in the same run (benchtools.co
 - coupled: the network with binding location and lane capacities (one LP) against a bare HiGHS
   run of its prebuilt LP. A coupled LP is much harder for the simplex than the sum of its SKUs
   (about 4 minutes for 20,000 SKUs, against 36 s uncoupled), so it runs at a smaller size;
-- PuLP: building the PuLP model of a small instance against building the sparse LP of it.
+- PuLP: building the PuLP model of a small instance against building the sparse LP of it;
+- time-phased: the same network over a coverage horizon of 4 periods (`solvers.phased`:
+  lane lead times of 1 and 2 periods, value curves per period of the cumulative demand),
+  building its LP against solving it with bare HiGHS (issue 16's goal: the build at most
+  0.2x the solve), as one LP of ``OMNISTOCK_BENCH_PHASED_SKUS`` SKUs (default 1,000).
 
 Sizes: ``OMNISTOCK_BENCH_SOLVER_SKUS`` (default 20,000), else ``OMNISTOCK_BENCH_SKUS`` (as CI
 sets it when it runs the suite small with ``--benchmark-disable``); the PuLP instance has
@@ -177,6 +181,46 @@ def network(skus: int, *, coupled: bool, seed: int = 0) -> DeploymentProblem:
         fair_share_floor=fair, fair_share_penalty=0.2 * margin)
 
 
+def phased_network(skus: int, periods: int = 4, seed: int = 0) -> DeploymentProblem:
+    """The uncoupled benchmark network over ``periods`` periods: stream demand spread evenly
+    over the periods (gamma, the per-period curves of the cumulative demand through each
+    period), lanes out of the DC with a lead time of 1 period and the others of 2, half of
+    the inbound stock arriving at period 1 and half at period 2."""
+    single = network(skus, coupled=False, seed=seed)
+    rng = np.random.default_rng(seed + 1)
+    width = single.segment_width
+    streams = width.shape[0]
+    mean = width.sum(axis=1) * 1.0  # the horizon's quantile span stands in for its scale
+    shape = 1 / rng.uniform(0.2, 1.2, streams) ** 2
+    share = (np.arange(periods) + 1) / periods
+    quantile = stats.gamma.ppf(SEGMENT_PROBABILITY[None, None, 1:],
+                               shape[:, None, None] * share[None, :, None],
+                               scale=(mean / shape)[:, None, None])
+    period_width = np.diff(np.concatenate([np.zeros((streams, periods, 1)), quantile],
+                                          axis=2), axis=2)
+    middle = (SEGMENT_PROBABILITY[:-1] + SEGMENT_PROBABILITY[1:]) / 2
+    margin = single.segment_value[:, 0] / (1 - middle[0])
+    period_value = np.broadcast_to((margin[:, None] * (1 - middle)[None, :] / periods)[:, None],
+                                   period_width.shape).copy()
+    schedule = np.zeros((skus, LOCATIONS, periods))
+    schedule[:, :, 1] = single.inbound / 2
+    schedule[:, :, 2] = single.inbound / 2
+    lead = np.where(single.lane_origin == DC, 1, 2)
+    return DeploymentProblem(
+        n_skus=skus, n_locations=LOCATIONS, lane_origin=single.lane_origin,
+        lane_destination=single.lane_destination, lane_cost=single.lane_cost,
+        unit_volume=single.unit_volume, holding_cost=single.holding_cost / periods,
+        on_hand=single.on_hand, inbound_schedule=schedule, stream_sku=single.stream_sku,
+        pair_stream=single.pair_stream, pair_location=single.pair_location,
+        segment_width=width, segment_value=single.segment_value,
+        safety_stock=single.safety_stock, shortfall_penalty=single.shortfall_penalty,
+        min_presentation=single.min_presentation,
+        presentation_penalty=single.presentation_penalty,
+        fair_share_floor=single.fair_share_floor,
+        fair_share_penalty=single.fair_share_penalty, periods=periods, lane_lead_time=lead,
+        period_width=period_width, period_value=period_value)
+
+
 def bare_highs(program) -> float:
     """The reference solve: the prebuilt LP straight into HiGHS; returns the optimum."""
     highs = highspy.Highs()
@@ -286,3 +330,17 @@ def test_pulp_build_on_a_small_instance(benchmark, bench_solver_skus):
     report(benchmark, "PuLP model build", skus, lp)
     if not benchmark.disabled:
         print(f"PuLP builds the model {ratio:.0f}x slower than the sparse LP")
+
+
+def test_phased_build_against_its_solve(benchmark, bench_solver_skus):
+    skus = smaller("OMNISTOCK_BENCH_PHASED_SKUS", 1_000, bench_solver_skus)
+    problem = phased_network(skus)
+    lp = build_deployment_lp(problem)
+    result = solve_deployment(problem, chunk_skus=None)
+    assert result.status is SolveStatus.OPTIMAL
+    assert result.objective == pytest.approx(bare_highs(lp.program), rel=1e-6)
+    ratio = compare(benchmark, lambda: build_deployment_lp(problem),
+                    lambda: bare_highs(lp.program), label="highs_solve", rounds=3)
+    report(benchmark, "time-phased build", skus, lp)
+    if not benchmark.disabled:
+        print(f"time-phased LP of {skus:,} SKUs: build {ratio:.2f}x the HiGHS solve")

@@ -116,6 +116,12 @@ def days_per_period(freq: str) -> float:
     return 1.0 if freq == "D" else (365.25 / 12 if freq == "MS" else 7.0)
 
 
+def lead_periods(days: float, freq: str) -> float:
+    """A lead time in days as whole periods, rounded up: a delivery is used from the start of
+    the first period it is there for (28 days is 4 weeks, or 1 month, not 0.92)."""
+    return float(np.ceil(days / days_per_period(freq) - 1e-9))
+
+
 def replenishment_lead_times(ds: xr.Dataset, *, supplier_lead_time_days: float,
                              supplier_lead_time_sd_days: float) -> tuple[np.ndarray, np.ndarray]:
     """Mean and standard deviation of every location's replenishment lead time, periods: its
@@ -123,7 +129,7 @@ def replenishment_lead_times(ds: xr.Dataset, *, supplier_lead_time_days: float,
     lane = replenishment_lane(ds)
     period_days = days_per_period(ds.attrs["freq"])
     lead = np.where(lane >= 0, _lane_values(ds, "lead_time", lane),
-                    supplier_lead_time_days / period_days).astype(float)
+                    lead_periods(supplier_lead_time_days, ds.attrs["freq"])).astype(float)
     sd = np.where(lane >= 0, _lane_values(ds, "lead_time_sd", lane),
                   supplier_lead_time_sd_days / period_days).astype(float)
     return lead, sd
@@ -162,6 +168,25 @@ def root_location(ds: xr.Dataset) -> np.ndarray:
             break
         root = np.where(up >= 0, up, root)
     return root
+
+
+def feeds(ds: xr.Dataset) -> np.ndarray:
+    """``out[a, b]``: location a is on location b's chain of replenishment lanes (a feeds b,
+    directly or through other locations; every location feeds itself). Shape (location,
+    location)."""
+    lane = replenishment_lane(ds)
+    origin = index_of(ds, "location", ds["lane_origin"].values)
+    parent = np.where(lane >= 0, origin[np.maximum(lane, 0)] if len(origin) else -1, -1)
+    n = len(lane)
+    out = np.eye(n, dtype=bool)
+    at = np.arange(n)
+    for _ in range(n):                  # tiers strictly rise along replenishment lanes
+        at = np.where(at >= 0, parent[np.maximum(at, 0)], -1)
+        if (at < 0).all():
+            break
+        below = np.flatnonzero(at >= 0)
+        out[at[below], below] = True
+    return out
 
 
 @dataclass(frozen=True)
@@ -207,7 +232,7 @@ def supply_terms(ds: xr.Dataset, *, supplier_lead_time_days: float = SUPPLIER_LE
     buys = np.broadcast_to(replenishment_lane(ds)[None, :] < 0, shape).copy()
     terms = {
         "supplier": np.full(shape, "supplier", dtype=object),
-        "lead_time": np.full(shape, supplier_lead_time_days / period_days),
+        "lead_time": np.full(shape, lead_periods(supplier_lead_time_days, ds.attrs["freq"])),
         "lead_time_sd": np.full(shape, supplier_lead_time_sd_days / period_days),
         "moq": np.broadcast_to(ds["moq"].values[:, None].astype(float), shape).copy(),
         "pack_size": np.broadcast_to(ds["pack_size"].values[:, None].astype(float),

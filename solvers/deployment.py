@@ -105,7 +105,7 @@ q-th unit is margin x P(D >= q)).
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.sparse
@@ -158,6 +158,9 @@ class DeploymentResult:
         stock cannot leave them.
     chunks : int
         Number of LPs solved (1 unless the SKUs were solved in chunks).
+    failed_skus : numpy.ndarray of int64
+        SKUs of chunks that could not be solved and were skipped (``skip_failed_chunks``):
+        they have no moves and no allocation, and ``diagnosis`` says why; empty otherwise.
     """
 
     status: SolveStatus
@@ -172,10 +175,12 @@ class DeploymentResult:
     message: str
     diagnosis: str
     chunks: int
+    failed_skus: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
     def __post_init__(self) -> None:
         for array in (self.move_sku, self.move_lane, self.move_quantity, self.allocation,
-                      self.position, self.location_shadow_price, self.lane_shadow_price):
+                      self.position, self.location_shadow_price, self.lane_shadow_price,
+                      self.failed_skus):
             array.flags.writeable = False
 
     @property
@@ -187,7 +192,7 @@ class DeploymentResult:
 def solve_deployment(problem: DeploymentProblem, *, backend: Backend = "highs",
                      time_limit: float | None = None,
                      chunk_skus: int | None = DEFAULT_CHUNK_SKUS,
-                     pulp_solver=None) -> DeploymentResult:
+                     pulp_solver=None, skip_failed_chunks: bool = False) -> DeploymentResult:
     """Solve tonight's deployment and transfer LP (model: `solvers.deployment`).
 
     Parameters
@@ -208,6 +213,12 @@ def solve_deployment(problem: DeploymentProblem, *, backend: Backend = "highs",
     pulp_solver : pulp.LpSolver, optional
         A PuLP solver object (e.g. ``pulp.GUROBI_CMD()``, ``pulp.CPLEX_CMD()``) for
         ``backend="pulp"``; its own options apply, so ``time_limit`` must then be None.
+    skip_failed_chunks : bool, default False
+        When the SKUs are solved in chunks and one chunk fails (infeasible, error, ...), skip
+        it and solve the others: the result is OPTIMAL for the chunks solved, lists the
+        skipped SKUs in ``failed_skus`` and says why in ``diagnosis`` (the caller plans those
+        SKUs another way). By default a failed chunk ends the solve without a plan. Running
+        out of ``time_limit`` always ends it.
 
     Returns
     -------
@@ -240,6 +251,9 @@ def solve_deployment(problem: DeploymentProblem, *, backend: Backend = "highs",
     """
     backend, time_limit, chunk_skus, pulp_solver = _solve_deployment_iv(
         problem, backend, time_limit, chunk_skus, pulp_solver)
+    if not isinstance(skip_failed_chunks, bool):
+        raise TypeError(f"skip_failed_chunks must be True or False; found "
+                        f"{skip_failed_chunks!r}")
     skus = problem.n_skus
     if problem.coupled or chunk_skus is None or chunk_skus >= skus:
         ranges = [(0, skus)]
@@ -251,6 +265,7 @@ def solve_deployment(problem: DeploymentProblem, *, backend: Backend = "highs",
 
     plan = _Plan(problem)
     message = ""
+    failed: list[tuple[int, int, str]] = []
     for chunk, (first, stop) in enumerate(ranges):
         where = (f"chunk {chunk + 1} of {len(ranges)} (SKUs {first} to {stop - 1})"
                  if len(ranges) > 1 else "the LP")
@@ -265,9 +280,14 @@ def solve_deployment(problem: DeploymentProblem, *, backend: Backend = "highs",
         if solution.status is not SolveStatus.OPTIMAL:
             diagnosis = _diagnose(problem, lp, solution.status, where, time_limit, backend,
                                   pulp_solver)
-            return _failure(problem, solution.status, message, len(ranges), diagnosis)
+            if (not skip_failed_chunks or len(ranges) == 1
+                    or solution.status is SolveStatus.TIME_LIMIT
+                    or len(failed) + 1 == len(ranges)):
+                return _failure(problem, solution.status, message, len(ranges), diagnosis)
+            failed.append((first, stop, f"{solution.status.name.lower()}: {diagnosis}"))
+            continue
         plan.add(lp, solution.x, solution.row_marginal, solution.objective)
-    return plan.result(message, len(ranges))
+    return plan.result(message, len(ranges), failed)
 
 
 def _solve_deployment_iv(problem, backend, time_limit, chunk_skus, pulp_solver):
@@ -298,14 +318,16 @@ class _Plan:
         self.moves.append((move.keys["sku"][positive], move.keys["lane"][positive],
                            quantity[positive]))
         allocation = lp.columns["allocation"]
-        self.allocation[allocation.keys["pair"]] = x[allocation.slice]
+        # a pair's allocation and a capacity's price add up over the periods (time-phased)
+        np.add.at(self.allocation, allocation.keys["pair"], x[allocation.slice])
         for block, key, prices in (("location_capacity", "location", self.location_price),
                                    ("lane_capacity", "lane", self.lane_price)):
             rows = lp.rows[block]
-            prices[rows.keys[key]] = marginal[rows.slice]
+            np.add.at(prices, rows.keys[key], marginal[rows.slice])
         self.objective += objective
 
-    def result(self, message: str, chunks: int) -> DeploymentResult:
+    def result(self, message: str, chunks: int,
+               failed: list[tuple[int, int, str]] = ()) -> DeploymentResult:
         problem = self.problem
         sku, lane, quantity = (np.concatenate(parts) for parts in zip(*self.moves, strict=True))
         sku, lane = sku.astype(np.int64), lane.astype(np.int64)
@@ -314,8 +336,13 @@ class _Plan:
             status=SolveStatus.OPTIMAL, objective=self.objective, move_sku=sku,
             move_lane=lane, move_quantity=quantity, allocation=_clean(self.allocation),
             position=_clean(position), location_shadow_price=_clean(self.location_price),
-            lane_shadow_price=_clean(self.lane_price), message=message, diagnosis="",
-            chunks=chunks)
+            lane_shadow_price=_clean(self.lane_price), message=message,
+            diagnosis="; ".join(f"SKUs {first} to {stop - 1} skipped ({why})"
+                                for first, stop, why in failed),
+            chunks=chunks,
+            failed_skus=np.concatenate([np.arange(first, stop) for first, stop, _ in failed]
+                                       ).astype(np.int64) if failed else
+            np.zeros(0, dtype=np.int64))
 
 
 def _position(problem: DeploymentProblem, sku: np.ndarray, lane: np.ndarray,

@@ -2,10 +2,11 @@
 
 `build_deployment_lp` turns a `DeploymentProblem` (or a contiguous range of its SKUs) into a
 `LinearProgram` in HiGHS form (maximise c x + offset s.t. row_lower <= A x <= row_upper,
-col_lower <= x <= col_upper; A sparse CSC). The model is written out in `solvers.deployment`;
-this module fixes where each variable and constraint lives. There is no Python loop over SKUs,
-locations, lanes or streams: every block is a handful of array operations, and the loop below
-runs over the eight row blocks.
+col_lower <= x <= col_upper; A sparse CSC): the one-period model (a problem with
+``periods`` > 1 gets the time-phased model of `solvers.phased`). The model is written out in
+`solvers.deployment`; this module fixes where each variable and constraint lives. There is no
+Python loop over SKUs, locations, lanes or streams: every block is a handful of array
+operations, and the loop below runs over the eight row blocks.
 
 Notation as in `solvers.deployment`: p0 = on_hand + inbound is the stock if nothing moves, and
 "in - out" is sum_{e into l} x[k,e] - sum_{e out of l} x[k,e], so p = p0 + in - out.
@@ -202,6 +203,9 @@ def _lookup(shape: tuple[int, ...], index: tuple[np.ndarray, ...]) -> np.ndarray
 
 
 def _build(problem: DeploymentProblem, first: int, stop: int) -> DeploymentLP:
+    if problem.phased:  # the time-phased model (imported here: it builds on this module)
+        from solvers.phased import build_phased_lp
+        return build_phased_lp(problem, first, stop)
     skus, locations = stop - first, problem.n_locations
     on_hand = problem.on_hand[first:stop]
     inbound = problem.inbound[first:stop]

@@ -98,6 +98,29 @@ class DeploymentProblem:
         Penalty phi_s >= 0 per unit that stream s's allocation falls short of its fair share.
     capacity_rule : {"no_growth", "strict"}, default "no_growth"
         How location capacity binds when stock already exceeds it (`CapacityRule`).
+    periods : int, default 1
+        Periods C >= 1 of the coverage horizon. With 1, the one-period model of
+        `solvers.deployment` (no time index; lane lead times are ignored). With C > 1, the
+        time-phased model of `solvers.phased`: moves arrive after their lane's lead time,
+        inbound stock on its date, streams are valued per period, and holding costs are per
+        period.
+    lane_lead_time : array_like of int, shape (n_lanes,), default 0
+        Periods L_e >= 0 from dispatch on lane e to arrival (time-phased model only). Lanes
+        with L_e >= C are not offered: their stock would arrive after the horizon.
+    later_lanes : array_like of bool, shape (n_lanes,), default True
+        Lanes the time-phased model may plan moves on after tonight (tonight every offered
+        lane may move stock); e.g. only the replenishment lanes, to keep the LP small.
+    period_width, period_value : array_like, shape (n_streams, periods, n_segments), optional
+        The time-phased model's value curves, one per stream and period t: segments of the
+        stream's cumulative demand over periods 0..t, with the value of a unit on each
+        (non-increasing along the segments). Required when ``periods`` > 1; ``segment_width``
+        and ``segment_value`` then describe the whole horizon's curve (used to order rounding).
+
+    inbound_schedule : array_like, shape (n_skus, n_locations, periods), optional
+        The units arriving at the start of each period. ``inbound`` is then
+        its sum over the periods (give either, or both when they agree); without it, all of
+        ``inbound`` arrives at period 0. ``holding_cost`` is per unit and *period* in the
+        time-phased model.
 
     Every number array but ``on_hand`` and the segment arrays may also be given as a scalar,
     broadcast to its shape; no other broadcasting is done.
@@ -114,6 +137,9 @@ class DeploymentProblem:
         of its inbound lanes). Other capacity rows are left out of the LP: they can never bind.
     lane_binds : numpy.ndarray of bool, shape (n_lanes,)
         Lanes whose capacity is below the on-hand stock of all SKUs at their origin.
+    offered_lanes : numpy.ndarray of bool, shape (n_lanes,)
+        Lanes that can carry stock within the horizon: all of them in the one-period model,
+        those with ``lane_lead_time`` < ``periods`` in the time-phased model.
     coupled : bool
         Whether any capacity row can bind; such a row ties SKUs together, so the problem must
         be solved as one LP rather than in SKU chunks.
@@ -153,7 +179,14 @@ class DeploymentProblem:
     fair_share_floor: ArrayLike = 0.0
     fair_share_penalty: ArrayLike = 0.0
     capacity_rule: CapacityRule = "no_growth"
+    periods: int = 1
+    lane_lead_time: ArrayLike = 0
+    later_lanes: ArrayLike = True
+    period_width: ArrayLike | None = None
+    period_value: ArrayLike | None = None
+    inbound_schedule: ArrayLike | None = None
 
+    offered_lanes: np.ndarray = field(init=False, repr=False)
     capacity_limit: np.ndarray = field(init=False, repr=False)
     capacity_binds: np.ndarray = field(init=False, repr=False)
     lane_binds: np.ndarray = field(init=False, repr=False)
@@ -184,6 +217,11 @@ class DeploymentProblem:
     @property
     def n_segments(self) -> int:
         return int(self.segment_width.shape[1])
+
+    @property
+    def phased(self) -> bool:
+        """Whether this is the time-phased model (``periods`` > 1)."""
+        return self.periods > 1
 
     @property
     def coupled(self) -> bool:
@@ -237,6 +275,8 @@ def _deployment_problem_iv(problem: DeploymentProblem) -> dict[str, object]:
                      ("shortfall_penalty", "sku_location", False),
                      ("min_presentation", "sku_location", False),
                      ("presentation_penalty", "sku_location", False)]
+    periods = whole(problem.periods, "periods", minimum=1)
+    out["periods"] = periods
     for name, kind, allow_inf in number_fields:
         shape, text = by_kind[kind]
         out[name] = numbers_array(getattr(problem, name), name, shape, shape_text=text,
@@ -280,6 +320,7 @@ def _deployment_problem_iv(problem: DeploymentProblem) -> dict[str, object]:
                          f"{float(value[stream, segment])!r} in segment {segment} to "
                          f"{float(value[stream, segment + 1])!r} in segment {segment + 1}")
     out["segment_value"] = value
+    out |= _time_phase(problem, out, periods, streams)
     for name in ("fair_share_floor", "fair_share_penalty"):
         out[name] = numbers_array(getattr(problem, name), name, (streams,),
                                   shape_text="(n_streams,)")
@@ -290,6 +331,78 @@ def _deployment_problem_iv(problem: DeploymentProblem) -> dict[str, object]:
 
     out |= _capacity_rows(out, rule)
     out |= _packing(stream_sku, pair_stream, pair_location, skus)
+    return out
+
+
+def _concave(value: np.ndarray, name: str) -> None:
+    """Raise unless ``value`` is non-increasing along its last axis (up to rounding noise)."""
+    rise = np.diff(value, axis=-1)
+    scale = np.maximum(1.0, np.abs(value[..., 1:]))
+    concave = rise <= CONCAVITY_TOLERANCE * scale
+    if not concave.all():
+        where = tuple(int(i) for i in np.argwhere(~concave)[0])
+        *curve, segment = where
+        raise ValueError(f"{name} must be non-increasing along the segments of each curve (a "
+                         f"concave value curve); found curve {tuple(curve)} rising from "
+                         f"{float(value[where])!r} in segment {segment} to "
+                         f"{float(value[(*curve, segment + 1)])!r} in segment {segment + 1}")
+
+
+def _time_phase(problem: DeploymentProblem, fields: dict[str, object], periods: int,
+                streams: int) -> dict[str, np.ndarray]:
+    """The inbound schedule, lane lead times, offered lanes and per-period value curves."""
+    skus, locations = fields["n_skus"], fields["n_locations"]
+    lanes = fields["lane_origin"].size
+    out: dict[str, object] = {}
+    if problem.inbound_schedule is None:
+        schedule = np.zeros((skus, locations, periods))
+        schedule[:, :, 0] = fields["inbound"]
+    else:
+        schedule = numbers_array(problem.inbound_schedule, "inbound_schedule",
+                                 (skus, locations, periods),
+                                 shape_text="(n_skus, n_locations, periods)", scalar=False)
+        total = schedule.sum(axis=2)
+        given = fields["inbound"]
+        if given.any() and not np.allclose(given, total, rtol=1e-12, atol=1e-9):
+            k, at = (int(i) for i in np.argwhere(~np.isclose(given, total, rtol=1e-12,
+                                                              atol=1e-9))[0])
+            raise ValueError(f"inbound must be inbound_schedule summed over the periods; found "
+                             f"{float(given[k, at])!r} against {float(total[k, at])!r} at SKU "
+                             f"{k}, location {at}")
+        out["inbound"] = total
+    out["inbound_schedule"] = schedule
+    lead = np.broadcast_to(np.asarray(problem.lane_lead_time), (lanes,)) \
+        if np.ndim(problem.lane_lead_time) == 0 else problem.lane_lead_time
+    lead = index_array(lead, "lane_lead_time", lanes, upper=np.iinfo(np.int64).max,
+                       what="lead time", upper_text="2**63")
+    out["lane_lead_time"] = lead
+    later = np.broadcast_to(np.asarray(problem.later_lanes), (lanes,)) \
+        if np.ndim(problem.later_lanes) == 0 else np.asarray(problem.later_lanes)
+    if later.dtype != bool or later.shape != (lanes,):
+        raise ValueError(f"later_lanes must be booleans of shape (n_lanes,) = ({lanes},) or "
+                         f"one boolean; found {later.dtype} of shape {later.shape}")
+    out["later_lanes"] = later.copy()
+    out["offered_lanes"] = lead < periods if periods > 1 else np.ones(lanes, dtype=bool)
+    if periods == 1:
+        if problem.period_width is not None or problem.period_value is not None:
+            raise ValueError("period_width and period_value belong to the time-phased model: "
+                             "give them only with periods > 1")
+    else:
+        if problem.period_width is None or problem.period_value is None:
+            raise ValueError(f"period_width and period_value are required with periods > 1; "
+                             f"found periods = {periods} without them")
+        width = np.asarray(problem.period_width)
+        segments = width.shape[-1] if width.ndim == 3 else 0
+        shape = (streams, periods, max(segments, 1))
+        text = "(n_streams, periods, n_segments)"
+        out["period_width"] = numbers_array(width, "period_width", shape, shape_text=text,
+                                            allow_inf=True, scalar=False)
+        value = numbers_array(problem.period_value, "period_value", shape, shape_text=text,
+                              low=-np.inf, scalar=False)
+        _concave(value, "period_value")
+        out["period_value"] = value
+    for array in out.values():
+        array.flags.writeable = False
     return out
 
 
@@ -305,6 +418,8 @@ def _capacity_rows(fields: dict[str, object], rule: str) -> dict[str, np.ndarray
     reaches[origin, destination] = 1.0  # one entry per (origin, destination), however many lanes
     largest = held + volume @ (on_hand @ reaches)
     lane_supply = on_hand.sum(axis=0)[origin]  # all on-hand stock at the lane's origin
+    if fields["periods"] > 1:   # later moves relay stock that arrives: all of it may pass
+        lane_supply = np.full(origin.size, float((on_hand + inbound).sum()))
     rows = {"capacity_limit": limit, "capacity_binds": limit < largest,
             "lane_binds": fields["lane_capacity"] < lane_supply}
     for array in rows.values():

@@ -101,6 +101,29 @@ def test_slow_movers_get_a_clearance_suggestion(targeted):
     assert row["quantity"].iloc[0] > 9e5
 
 
+def test_slow_mover_cover_is_in_weeks_whatever_the_period(targeted):
+    # 100 periods of cover: slow on weekly data (100 weeks > 26), not on daily data (100 days)
+    from engine.stages.plan import add_slow_movers
+
+    planned, _ = add_plan(targeted, PlanConfig())
+    sku = 3
+    per_period = planned["forecast_mean"].values.mean(axis=1)
+    demand = per_period[planned["series_sku"].values == planned["sku"].values[sku]].sum()
+    on_hand = np.zeros_like(planned["on_hand"].values)
+    on_hand[sku, 0] = 100 * demand
+    flooded = planned.assign(on_hand=(("sku", "location"), on_hand),
+                             inbound=(("sku", "location"), np.zeros_like(on_hand)))
+    weekly = add_slow_movers(flooded, PlanConfig())
+    assert weekly["slow_sku"].values.tolist() == [planned["sku"].values[sku]]
+    assert weekly["slow_cover"].values[0] == pytest.approx(100)                 # weeks
+    daily = flooded.copy()
+    daily.attrs["freq"] = "D"
+    assert add_slow_movers(daily, PlanConfig()).sizes["slow_mover"] == 0
+    daily["on_hand"] = (("sku", "location"), on_hand * 2)                       # 200 days
+    slow = add_slow_movers(daily, PlanConfig())
+    assert slow["slow_cover"].values.tolist() == pytest.approx([200 / 7])
+
+
 def test_a_failed_lp_falls_back_to_the_policy_plan(targeted, monkeypatch, tmp_path, capsys):
     real = solvers.solve_deployment
 
@@ -122,6 +145,43 @@ def test_a_failed_lp_falls_back_to_the_policy_plan(targeted, monkeypatch, tmp_pa
     assert manifest["allocation"]["status"].startswith("fallback")
     assert manifest["fallbacks"]["allocation_skus"]["count"] == 50
     capsys.readouterr()
+
+
+def test_a_failed_chunk_falls_back_alone(targeted, monkeypatch):
+    # the LP of the chunk holding SKU 0 fails; the other chunks keep their LP plan and SKU 0
+    # gets the policy plan on its inventory position
+    import solvers.deployment as deployment
+
+    real = deployment._solve
+
+    def failing_first(program, backend, left, pulp_solver):
+        solution = real(program, backend, left, pulp_solver)
+        failing_first.calls += 1
+        if failing_first.calls == 1:
+            return type(solution)(**{**{f: getattr(solution, f)
+                                       for f in solution.__dataclass_fields__},
+                                    "status": solvers.SolveStatus.ERROR})
+        return solution
+
+    failing_first.calls = 0
+    monkeypatch.setattr(deployment, "_solve", failing_first)
+    targeted = targeted.assign(   # no shared capacity: the SKUs are solved in chunks
+        location_capacity=("location", np.full(targeted.sizes["location"], np.inf)),
+        lane_capacity=("lane", np.full(targeted.sizes["lane"], np.inf)))
+    ds, outcome = add_plan(targeted, PlanConfig(chunk_skus=10))
+    assert outcome.chunks == -(-targeted.sizes["sku"] // 10)
+    assert outcome.status.startswith("optimal; 10 SKUs fell back")
+    assert outcome.fallback_skus == tuple(targeted["sku"].values[:10])
+    moved = set(ds["move_sku"].values)
+    assert moved - set(targeted["sku"].values[:10])          # the LP chunks still move stock
+    # the fallback's moves for the first ten SKUs: the policy plan on inventory positions
+    from engine.network import location_priority
+    from engine.stages.plan import policy_plan, usable_lanes
+    sku, _, quantity = policy_plan(targeted, usable_lanes(targeted, PlanConfig()),
+                                   location_priority(targeted), skus=np.arange(10))
+    mine = np.isin(ds["move_sku"].values, targeted["sku"].values[:10])
+    assert ds["move_quantity"].values[mine].sum() == pytest.approx(quantity.sum())
+    assert set(sku) <= set(range(10))
 
 
 def test_both_solvers_give_the_same_objective(targeted):

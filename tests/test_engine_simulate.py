@@ -113,3 +113,20 @@ def test_more_stock_never_serves_less(planned):
     more = add_simulation(rich, SimulationConfig(samples=40, seed=2))
     assert more["kpi_served"].values.sum() >= base["kpi_served"].values.sum()
     assert more["kpi_avg_on_hand"].values.sum() > base["kpi_avg_on_hand"].values.sum()
+
+
+def test_supply_after_the_horizon_is_not_simulated(planned):
+    # a receipt dated after the last forecast period ends lands in the slot past the horizon,
+    # not in the last simulated period; one dated inside the horizon lands in its period
+    import pandas as pd
+
+    from engine.stages.simulate import _period
+
+    starts = pd.DatetimeIndex(planned["forecast_date"].values)
+    horizon = len(starts)
+    dates = np.array([starts[0] - pd.Timedelta(days=30), starts[2] + pd.Timedelta(days=1),
+                      starts[-1], starts[-1] + pd.Timedelta(days=6),
+                      starts[-1] + pd.Timedelta(days=7), starts[-1] + pd.Timedelta(days=70)],
+                     dtype="datetime64[ns]")
+    assert _period(planned, dates, horizon).tolist() == [0, 2, horizon - 1, horizon - 1,
+                                                         horizon, horizon]

@@ -130,3 +130,46 @@ def test_run_writes_forecast_and_targets(capsys, tmp_path):
     assert "stock targets by location" in capsys.readouterr().out
     assert cli.main(["run", "--demo", "--skus", "50", "--output", str(out)]) == 2
     assert "already exists" in capsys.readouterr().err
+
+
+def test_two_dcs_each_protect_their_own_subtree(tmp_path):
+    # the demo with a second DC that feeds the south-west and north-west warehouses
+    from tinynet import write_csv_tables
+
+    import engine
+    from engine.network import feeds
+
+    tables = engine.demo.demo_tables(skus=60, seed=7)
+    locations = tables["locations"]
+    west = locations.iloc[[0]].assign(location="dc_west")
+    tables["locations"] = pd.concat([locations, west], ignore_index=True)
+    lanes = tables["lanes"]
+    moved = (lanes["origin"] == "dc_main") & lanes["destination"].isin(
+        ["rdc_southwest", "rdc_northwest"])
+    assert moved.sum() == 2
+    lanes.loc[moved, "origin"] = "dc_west"
+    transit = tables["in_transit"]
+    transit.loc[(transit["origin"] == "dc_main") & transit["destination"].isin(
+        ["rdc_southwest", "rdc_northwest"]), "origin"] = "dc_west"
+    ds = engine.load_inputs(write_csv_tables(tmp_path / "two_dcs", tables))
+    ds = add_targets(add_forecast(ds, ForecastConfig(horizon=8, middle_out=False))[0])
+    dcs = np.flatnonzero(ds["location_kind"].values == "dc")
+    assert len(dcs) == 2
+    chain = feeds(ds)
+    location = primary_location(ds)
+    served = location >= 0
+    sku_of = pd.Index(ds["sku"].values).get_indexer(ds["series_sku"].values)
+    steps = 28 // 7 + 1                                  # supplier lead time + 1 period
+    demand = ds["forecast_mean"].values[:, :steps].sum(axis=1)
+    both = np.zeros(ds.sizes["sku"])
+    for dc in dcs:
+        assert ds["target_lead_time"].values[0, dc] + 1 == pytest.approx(steps)
+        below = served & chain[dc, np.maximum(location, 0)]
+        assert below.any() and not below.all()
+        expected = np.bincount(sku_of[below], weights=demand[below], minlength=ds.sizes["sku"])
+        protected = ds["target_mean"].values[:, dc] * steps
+        assert protected == pytest.approx(expected, rel=1e-6)
+        both += protected
+    # together the two DCs protect each SKU's served demand once, not twice
+    whole = np.bincount(sku_of[served], weights=demand[served], minlength=ds.sizes["sku"])
+    assert both == pytest.approx(whole, rel=1e-6)

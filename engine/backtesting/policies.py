@@ -44,7 +44,7 @@ from engine.network import (
 from engine.pipeline.config import RunConfig
 from engine.pipeline.tasks import FORECAST_VARIABLES
 from engine.stages.forecasting import add_forecast, future_dates
-from engine.stages.plan import add_plan, replenishment_moves, usable_lanes
+from engine.stages.plan import add_plan, replenishment_moves
 from engine.stages.purchases import add_purchases
 from engine.stages.targets import add_targets
 from models.policy import baselines
@@ -190,7 +190,7 @@ class BaselinePolicy:
             backorders=owed_at(view, backlog[series]))
         moves = (np.zeros(0, int), np.zeros(0, int), np.zeros(0))
         if self.name != "none":
-            usable = usable_lanes(view, self.config.plan())
+            usable = np.arange(view.sizes["lane"])       # a base-stock rule uses every lane
             move_sku, at, quantity = replenishment_moves(
                 view, usable, location_priority(view),
                 position=state.on_hand + state.pending_at(), reorder_point=installation,

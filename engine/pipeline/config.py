@@ -21,6 +21,8 @@ service_levels             {}           per-channel service level overrides, e.g
 supplier_lead_time_days    28           DC replenishment lead time from suppliers, days
 solver                     highs        deployment LP backend: highs or pulp
 coverage_periods           4            periods of demand the deployment plan covers
+deployment_model           phased       deployment LP: phased (time-phased, per period) or
+                                        single_period (no time index)
 samples                    200          Monte Carlo sample paths per SKU
 rationing                  priority     a short source splits by channel priority or fair_share
 seed                       0            random seed of the simulation
@@ -45,6 +47,7 @@ from models.checks import whole
 from models.forecast import PROFILES
 
 SOLVERS = ("highs", "pulp")
+DEPLOYMENT_MODELS = ("phased", "single_period")
 SERVICE_MEASURES = ("cycle", "fill_rate")
 
 
@@ -69,6 +72,7 @@ class RunConfig:
     supplier_lead_time_days: float = TargetConfig.supplier_lead_time_days
     solver: str = PlanConfig.solver
     coverage_periods: int = PlanConfig.coverage_periods
+    deployment_model: str = "phased" if PlanConfig.phased else "single_period"
     samples: int = SimulationConfig.samples
     rationing: str = SimulationConfig.rationing
     seed: int = SimulationConfig.seed
@@ -83,7 +87,8 @@ class RunConfig:
 
     def plan(self) -> PlanConfig:
         return PlanConfig(coverage_periods=self.coverage_periods, solver=self.solver,
-                          supplier_lead_time_days=self.supplier_lead_time_days)
+                          supplier_lead_time_days=self.supplier_lead_time_days,
+                          phased=self.deployment_model == "phased")
 
     def simulation(self) -> SimulationConfig:
         return SimulationConfig(samples=self.samples, seed=self.seed, rationing=self.rationing,
@@ -190,6 +195,8 @@ def _check(key: str, value):
         return _choice(value, SERVICE_MEASURES)
     if key == "solver":
         return _choice(value, SOLVERS)
+    if key == "deployment_model":
+        return _choice(value, DEPLOYMENT_MODELS)
     if key == "rationing":
         return _choice(value, ("priority", "fair_share"))
     if key == "supplier_lead_time_days":

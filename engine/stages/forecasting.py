@@ -212,9 +212,11 @@ def add_protection(ds: xr.Dataset, forecaster: DemandForecaster,
 
     - ``protection_*``: over L + R of its primary location (`engine.network`): the location's
       replenishment lead time for the SKU and its review period;
-    - ``echelon_protection_*``: over the supplier lead time + 1 period of the buying location
-      that roots its primary location (`engine.network.root_location`); the DCs protect the
-      whole SKU's demand over it.
+    - ``echelon_protection_*``: over the echelon interval of the buying location that roots its
+      primary location (`engine.network.root_location`): the supplier lead time + the lead
+      time down to the primary location + its review period, the interval the echelon
+      order-up-to level covers (`engine.stages.targets.echelon_moments`), calibrated on
+      backtest sums of that length.
 
     Each adds ``mean``, ``variance``, ``lead_mean``, ``lead_variance`` (the demand over L
     alone), ``largest_sum`` (the largest historical interval demand) and ``clamped`` (the
@@ -235,14 +237,15 @@ def add_protection(ds: xr.Dataset, forecaster: DemandForecaster,
     dc = ds["location_kind"].values == "dc"
     fallback = np.flatnonzero(dc)[0] if dc.any() else 0
     root = np.where(served, root_location(ds)[where], fallback)
-    supplier = pd.Series(terms.lead_time[sku, root], index=ids)
+    down = np.where(served & (root != where), series_lead.to_numpy(), 0.0)
+    supplier = pd.Series(terms.lead_time[sku, root] + down, index=ids)
     longest = np.max(np.concatenate([series_lead.to_numpy(), supplier.to_numpy()]),
                      initial=0.0)
     future = planned_uplifts(ds, int(np.ceil(longest)) + 2)
     added = {}
     for prefix, interval_lead, interval_review in (
             ("protection", series_lead, series_review),
-            ("echelon_protection", supplier, 1.0)):
+            ("echelon_protection", supplier, series_review)):
         table = forecaster.predict_protection(interval_lead, interval_review, future=future)
         table = table.set_index("unique_id").reindex(ids)
         for column in (*PROTECTION_VARIABLES, "lead_time", "review_period"):

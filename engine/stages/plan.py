@@ -29,15 +29,16 @@ periods (``coverage_periods``):
   demand``); a shortfall costs ``0.25 x margin`` per unit.
 
 The LP plan is rounded to whole packs (`solvers.round_plan`). When the LP of a SKU chunk cannot be
-solved, those SKUs fall back to a policy-based plan: every location below its reorder point
-asks its replenishment source (`engine.network`) to bring it to its order-up-to level, served in
+solved, the SKUs of that chunk alone fall back to a policy-based plan: every location whose
+inventory position (on hand, in transit and scheduled) is below its reorder point asks its
+replenishment source (`engine.network`) to bring it to its order-up-to level, served in
 priority order while the source has stock; the fallback is counted in the manifest.
 
-**Slow movers**: a SKU whose stock (all locations) covers more than ``slow_cover_periods`` of its
-forecast demand is listed with a suggested clearance promotion: on the channel with the largest
-forecast demand for it (or, without any, the channel that sells most of its category), at a
-discount band growing with the excess cover (10-20% up to twice the threshold, 20-40% up to
-four times, 40-60% beyond).
+**Slow movers**: a SKU whose stock (all locations) covers more than ``slow_cover_weeks`` of its
+forecast demand (26 weeks, whatever the period length) is listed with a suggested clearance
+promotion: on the channel with the largest forecast demand for it (or, without any, the channel
+that sells most of its category), at a discount band growing with the excess cover (10-20% up
+to twice the threshold, 20-40% up to four times, 40-60% beyond).
 """
 
 from __future__ import annotations
@@ -52,6 +53,7 @@ import xarray as xr
 from engine.inputs.calendar import periods_per_year
 from engine.network import (
     SUPPLIER_LEAD_TIME_DAYS,
+    days_per_period,
     index_of,
     lane_kinds,
     location_priority,
@@ -59,8 +61,8 @@ from engine.network import (
     series_index,
 )
 from engine.outputs import ALLOCATION, CLEARANCE, PLAN, PURCHASE
-from engine.stages.purchases import add_purchases
-from models.policy.value import value_curves
+from engine.stages.purchases import add_purchases, inventory_positions
+from models.policy.value import COARSE_GRID, value_curves
 from solvers import DeploymentProblem, SolveStatus, round_plan, solve_deployment
 
 MARGIN_FLOOR = 0.2
@@ -86,11 +88,14 @@ class PlanConfig:
         Minimum units of every SKU a store pool sells.
     fair_share : bool
         Soft fair share when a SKU is short.
-    slow_cover_periods : float
-        Periods of cover beyond which stock is a slow mover.
+    slow_cover_weeks : float
+        Weeks of cover beyond which stock is a slow mover (converted to periods).
     supplier_lead_time_days : float
         Supplier lead time of a buying location without a ``suppliers`` row, days
         (`engine.stages.purchases`).
+    phased : bool
+        The time-phased LP (`solvers.phased`; the default) rather than the one-period model,
+        when ``coverage_periods`` > 1.
     """
 
     coverage_periods: int = 4
@@ -98,8 +103,14 @@ class PlanConfig:
     chunk_skus: int = 2000
     presentation_units: float = 2.0
     fair_share: bool = True
-    slow_cover_periods: float = 26.0
+    slow_cover_weeks: float = 26.0
     supplier_lead_time_days: float = SUPPLIER_LEAD_TIME_DAYS
+    phased: bool = True
+
+    @property
+    def periods(self) -> int:
+        """Periods of the LP: ``coverage_periods`` when time-phased, else 1."""
+        return self.coverage_periods if self.phased else 1
 
 
 @dataclass(frozen=True)
@@ -139,6 +150,7 @@ def build_problem(ds: xr.Dataset, config: PlanConfig) -> DeploymentProblem:
     margin = np.maximum(price - unit_cost[sku], MARGIN_FLOOR * unit_cost[sku])
     margin = margin * np.where(ds["backorders"].values[channel], BACKORDER_VALUE, 1.0)
     width, value = value_curves(mean, variance, margin, counts=counts)
+    phase = period_curves(ds, config, margin, counts) if config.periods > 1 else {}
 
     eligible = ds["eligible"].values[channel, region]                   # (series, location)
     pair_stream, pair_location = np.nonzero(eligible)
@@ -149,11 +161,17 @@ def build_problem(ds: xr.Dataset, config: PlanConfig) -> DeploymentProblem:
 
     per_year = periods_per_year(ds.attrs["freq"])
     holding = unit_cost[:, None] * ds["holding_rate"].values[None, :] / per_year \
-        * config.coverage_periods
+        * (1 if config.periods > 1 else config.coverage_periods)
     top = max(float(ds["priority"].values.max()), 1e-12)
     weight = location_priority(ds) / top
     target = ds["target_reorder_point"].values if "target_reorder_point" in ds \
         else np.zeros((n_sku, n_loc))
+    if config.periods > 1:
+        # a location that serves no stream (a DC) keeps stock for the later moves the LP
+        # plans, valued by the demand they reach: no installation floor of its own
+        serves = np.zeros(n_loc, dtype=bool)
+        serves[pair_location] = True
+        target = np.where(serves[None, :], target, 0.0)
 
     store = _store_pools(ds)
     sells = np.zeros((n_sku, n_loc), dtype=bool)
@@ -161,6 +179,8 @@ def build_problem(ds: xr.Dataset, config: PlanConfig) -> DeploymentProblem:
     presentation = np.where(store[None, :] & sells, config.presentation_units, 0.0)
 
     inbound = inbound_within(ds, config.coverage_periods)
+    if config.periods > 1:
+        phase["inbound_schedule"] = inbound_schedule(ds, config.periods)
     floor = np.zeros(len(sku))
     if config.fair_share:
         stock = (ds["on_hand"].values + inbound).sum(axis=1)
@@ -186,12 +206,53 @@ def build_problem(ds: xr.Dataset, config: PlanConfig) -> DeploymentProblem:
         presentation_penalty=PRESENTATION_PENALTY * unit_cost[:, None] * np.ones((1, n_loc)),
         fair_share_floor=floor,
         fair_share_penalty=FAIR_SHARE_PENALTY * margin,
+        **phase,
     )
 
 
+def period_curves(ds: xr.Dataset, config: PlanConfig, margin: np.ndarray,
+                  counts: np.ndarray) -> dict[str, object]:
+    """The time-phased LP's fields: periods, lane lead times and the value curves per period.
+
+    Stream s's period-t curve values its cumulative service Y through period t at
+    ``(margin / C) x E[min(D[0..t], Y)]``, D[0..t] its demand over forecast steps 0..t (mean
+    and variance summed over the steps): the horizon's expected sales counted once per period
+    they are available for (`solvers.phased`), on the quantiles of `COARSE_GRID`. Later moves
+    (after tonight) follow the replenishment lanes (`engine.network.replenishment_lane`):
+    the plan's intention to replenish; tonight any usable lane may move stock.
+    """
+    periods = config.periods
+    steps = min(periods, ds.sizes["step"])
+    mean = np.cumsum(ds["forecast_mean"].values[:, :steps], axis=1)
+    variance = np.cumsum(ds["forecast_variance"].values[:, :steps], axis=1)
+    if steps < periods:   # a forecast shorter than the horizon: its last step repeats
+        extra = np.arange(1, periods - steps + 1)
+        mean = np.concatenate([mean, mean[:, -1:] + extra * ds["forecast_mean"].values[:, -1:]],
+                              axis=1)
+        variance = np.concatenate(
+            [variance, variance[:, -1:] + extra * ds["forecast_variance"].values[:, -1:]],
+            axis=1)
+    n = mean.shape[0]
+    width, value = value_curves(mean.ravel(), variance.ravel(), np.repeat(margin, periods),
+                                counts=np.repeat(counts, periods), grid=COARSE_GRID)
+    segments = width.shape[1]
+    usable = usable_lanes(ds, config)
+    lead = ds["lead_time"].values[usable]
+    replenishing = np.isin(usable, replenishment_lane(ds))
+    return {"periods": periods, "lane_lead_time": lead.astype(np.int64),
+            "later_lanes": replenishing,
+            "period_width": width.reshape(n, periods, segments),
+            "period_value": value.reshape(n, periods, segments) / periods}
+
+
 def usable_lanes(ds: xr.Dataset, config: PlanConfig) -> np.ndarray:
-    """Lanes whose moves arrive within the coverage horizon (positions on ``lane``)."""
-    return np.flatnonzero(ds["lead_time"].values <= config.coverage_periods)
+    """Lanes whose moves arrive within the coverage horizon (positions on ``lane``): lead time
+    below ``coverage_periods`` in the time-phased LP (a move arriving at period C serves no
+    period of the horizon), at most ``coverage_periods`` in the one-period model."""
+    lead = ds["lead_time"].values
+    if config.periods > 1:
+        return np.flatnonzero(lead < config.periods)
+    return np.flatnonzero(lead <= config.coverage_periods)
 
 
 def _store_pools(ds: xr.Dataset) -> np.ndarray:
@@ -217,6 +278,26 @@ def inbound_within(ds: xr.Dataset, periods: int) -> np.ndarray:
     return inbound
 
 
+def inbound_schedule(ds: xr.Dataset, periods: int) -> np.ndarray:
+    """Units arriving at each (sku, location) at the start of each of the next ``periods``
+    periods, shape (sku, location, periods): what `inbound_within` counts, by arrival period
+    (a date before the second period after the history's last counts at period 0)."""
+    n_sku, n_loc = ds.sizes["sku"], ds.sizes["location"]
+    out = np.zeros((n_sku, n_loc, periods))
+    last = pd.Timestamp(ds["period"].values[-1])
+    bounds = pd.date_range(last, periods=periods + 2, freq=ds.attrs["freq"])[2:].to_numpy()
+    for prefix, where in (("shipment", "destination"), ("receipt", "location")):
+        if ds.sizes.get(prefix, 0) == 0:
+            continue
+        date = ds[f"{prefix}_arrival" if prefix == "shipment" else "receipt_date"].values
+        period = np.searchsorted(bounds, date, side="right")
+        soon = period < periods
+        sku = index_of(ds, "sku", ds[f"{prefix}_sku"].values[soon])
+        location = index_of(ds, "location", ds[f"{prefix}_{where}"].values[soon])
+        np.add.at(out, (sku, location, period[soon]), ds[f"{prefix}_quantity"].values[soon])
+    return out
+
+
 def add_plan(ds: xr.Dataset, config: PlanConfig = PlanConfig(), *,
              problem: DeploymentProblem | None = None,
              backorders: np.ndarray | None = None) -> tuple[xr.Dataset, PlanOutcome]:
@@ -237,22 +318,31 @@ def add_plan(ds: xr.Dataset, config: PlanConfig = PlanConfig(), *,
     build = time.perf_counter() - tic
     tic = time.perf_counter()
     result = solve_deployment(problem, backend=config.solver,
-                              chunk_skus=config.chunk_skus if not problem.coupled else None)
+                              chunk_skus=config.chunk_skus if not problem.coupled else None,
+                              skip_failed_chunks=True)
     fallback: tuple[str, ...] = ()
     allocation = np.zeros(problem.n_pairs)
+    usable = usable_lanes(ds, config)
     if result.status == SolveStatus.OPTIMAL:
         rounded = round_plan(problem, result, pack_size=ds["pack_size"].values)
         move_sku, move_lane, move_quantity = rounded.move_sku, rounded.move_lane, \
             rounded.move_quantity
         allocation = np.asarray(rounded.allocation, dtype=float)
         status, objective = "optimal", float(result.objective)
+        if result.failed_skus.size:       # chunks the LP could not solve fall back alone
+            failed = result.failed_skus
+            extra = policy_plan(ds, usable, location_priority(ds), skus=failed)
+            move_sku, move_lane, move_quantity = (
+                np.concatenate([a, b]) for a, b in zip((move_sku, move_lane, move_quantity),
+                                                       extra, strict=True))
+            fallback = tuple(ds["sku"].values[failed])
+            status = f"optimal; {len(failed)} SKUs fell back ({result.diagnosis})"
     else:
-        move_sku, move_lane, move_quantity = policy_plan(ds, usable_lanes(ds, config),
-                                                         location_priority(ds))
+        move_sku, move_lane, move_quantity = policy_plan(ds, usable, location_priority(ds))
         fallback = tuple(ds["sku"].values)
         status, objective = f"fallback ({result.status.name.lower()})", float("nan")
     solve = time.perf_counter() - tic
-    lane = usable_lanes(ds, config)[move_lane]
+    lane = usable[move_lane]
     position = ds["on_hand"].values + inbound_within(ds, config.coverage_periods)
     origin = index_of(ds, "location", ds["lane_origin"].values[lane])
     destination = index_of(ds, "location", ds["lane_destination"].values[lane])
@@ -310,12 +400,18 @@ def move_reasons(ds, sku, origin, destination, kind, position) -> np.ndarray:
     return reasons.astype(str)
 
 
-def policy_plan(ds: xr.Dataset, usable_lanes: np.ndarray,
-                priority: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The fallback plan: bring locations below their reorder point up to order-up-to
-    (`replenishment_moves` on the stock on hand and the targets)."""
-    return replenishment_moves(ds, usable_lanes, priority, position=ds["on_hand"].values,
-                               reorder_point=ds["target_reorder_point"].values,
+def policy_plan(ds: xr.Dataset, usable_lanes: np.ndarray, priority: np.ndarray, *,
+                skus: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The fallback plan: bring locations whose inventory position (on hand + everything in
+    transit or scheduled to arrive) is below their reorder point up to order-up-to
+    (`replenishment_moves`); only the SKUs ``skus`` (positions) when given."""
+    reorder_point = ds["target_reorder_point"].values
+    if skus is not None:
+        keep = np.zeros(ds.sizes["sku"], dtype=bool)
+        keep[skus] = True
+        reorder_point = np.where(keep[:, None], reorder_point, -np.inf)
+    return replenishment_moves(ds, usable_lanes, priority, position=inventory_positions(ds),
+                               reorder_point=reorder_point,
                                order_up_to=ds["target_order_up_to"].values)
 
 
@@ -362,21 +458,23 @@ def add_slow_movers(ds: xr.Dataset, config: PlanConfig) -> xr.Dataset:
     per_period = ds["forecast_mean"].values.mean(axis=1)
     demand = np.bincount(sku, weights=per_period, minlength=n_sku)
     stock = ds["on_hand"].values.sum(axis=1) + ds["inbound"].values.sum(axis=1)
-    cover = np.where(demand > 0, stock / np.where(demand > 0, demand, 1), np.inf)
-    slow = (stock > 0) & (cover > config.slow_cover_periods)
+    cover = np.where(demand > 0, stock / np.where(demand > 0, demand, 1), np.inf)   # periods
+    period_weeks = days_per_period(ds.attrs["freq"]) / 7.0
+    threshold = config.slow_cover_weeks / period_weeks                             # periods
+    slow = (stock > 0) & (cover > threshold)
     by_channel = np.zeros((n_sku, ds.sizes["channel"]))
     np.add.at(by_channel, (sku, channel), per_period)
     category = ds["category"].values
     category_channel = pd.DataFrame(by_channel).groupby(category).sum()
     best = np.where(by_channel.max(axis=1) > 0, by_channel.argmax(axis=1),
                     category_channel.loc[category].to_numpy().argmax(axis=1))
-    excess = cover / config.slow_cover_periods
+    excess = cover / threshold
     band = np.where(excess <= 2, "10-20%", np.where(excess <= 4, "20-40%", "40-60%"))
     keep = np.flatnonzero(slow)
-    surplus = stock - demand * config.slow_cover_periods
+    surplus = stock - demand * threshold
     return ds.assign({
         "slow_sku": ("slow_mover", ds["sku"].values[keep]),
-        "slow_cover": ("slow_mover", cover[keep]),
+        "slow_cover": ("slow_mover", cover[keep] * period_weeks),         # weeks
         "slow_surplus": ("slow_mover", np.round(np.maximum(surplus[keep], 0.0))),
         "slow_channel": ("slow_mover", ds["channel"].values[best[keep]]),
         "slow_discount": ("slow_mover", band[keep]),
@@ -407,7 +505,7 @@ def plan_table(ds: xr.Dataset) -> pd.DataFrame:
     clearance = pd.DataFrame({
         "sku": ds["slow_sku"].values, "origin": "", "destination": "",
         "quantity": ds["slow_surplus"].values, "kind": CLEARANCE,
-        "reason": [f"slow mover: {c:,.0f} periods of cover" if np.isfinite(c)
+        "reason": [f"slow mover: {c:,.0f} weeks of cover" if np.isfinite(c)
                    else "slow mover: no forecast demand in any channel" for c in cover],
         "channel": ds["slow_channel"].values, "discount_band": ds["slow_discount"].values,
         "lane": "",

@@ -56,6 +56,20 @@ def purchase_quantities(position: np.ndarray, reorder_point: np.ndarray,
     return np.minimum(packs, cap_packs) * pack
 
 
+def inventory_positions(ds: xr.Dataset, backorders: np.ndarray | None = None) -> np.ndarray:
+    """Inventory position of every (sku, location): on hand + shipments in transit to it +
+    scheduled receipts (``supply``), minus ``backorders`` (units owed there) when given."""
+    position = ds["on_hand"].values.astype(float).copy()
+    for dim, at in (("shipment", "destination"), ("receipt", "location")):
+        if ds.sizes.get(dim, 0):
+            sku = index_of(ds, "sku", ds[f"{dim}_sku"].values)
+            where = index_of(ds, "location", ds[f"{dim}_{at}"].values)
+            np.add.at(position, (sku, where), ds[f"{dim}_quantity"].values.astype(float))
+    if backorders is not None:
+        position -= backorders
+    return position
+
+
 def echelon_positions(ds: xr.Dataset, backorders: np.ndarray | None = None) -> np.ndarray:
     """Echelon inventory position of every (sku, buying location), 0 elsewhere.
 
@@ -67,14 +81,7 @@ def echelon_positions(ds: xr.Dataset, backorders: np.ndarray | None = None) -> n
         Units owed to customers at each location (a replay's state); none by default.
     """
     n_sku, n_loc = ds.sizes["sku"], ds.sizes["location"]
-    installation = ds["on_hand"].values.astype(float).copy()
-    for dim, at in (("shipment", "destination"), ("receipt", "location")):
-        if ds.sizes.get(dim, 0):
-            sku = index_of(ds, "sku", ds[f"{dim}_sku"].values)
-            where = index_of(ds, "location", ds[f"{dim}_{at}"].values)
-            np.add.at(installation, (sku, where), ds[f"{dim}_quantity"].values.astype(float))
-    if backorders is not None:
-        installation -= backorders
+    installation = inventory_positions(ds, backorders)
     root = root_location(ds)
     out = np.zeros((n_sku, n_loc))
     np.add.at(out.T, root, installation.T)

@@ -193,9 +193,13 @@ def preference_lists(ds: xr.Dataset, channel: np.ndarray,
 
 
 def _period(ds: xr.Dataset, dates: np.ndarray, horizon: int) -> np.ndarray:
-    """Forecast step (0-based) in which each date falls (clipped to the horizon)."""
+    """Forecast step (0-based) in which each date falls: 0 for dates before the first step,
+    ``horizon`` (not simulated) for dates after the last step's period ends."""
     starts = pd.DatetimeIndex(ds["forecast_date"].values)
-    step = starts.searchsorted(pd.DatetimeIndex(dates), side="right") - 1
+    end = pd.date_range(starts[-1], periods=2, freq=ds.attrs["freq"])[-1]
+    dates = pd.DatetimeIndex(dates)
+    step = starts.searchsorted(dates, side="right") - 1
+    step = np.where(dates >= end, horizon, step)
     return np.clip(step, 0, horizon)
 
 

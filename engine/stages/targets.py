@@ -10,11 +10,14 @@ uses. Per (sku, location):
 
 - the demand protected: a location protects the streams it is the primary location of
   (`engine.network`), over its replenishment lead time L plus its review period R (the
-  smallest review period of the channels it serves; 1 for DCs); a DC protects the whole
-  demand of the SKU over the supplier lead time plus one period (it feeds every location
-  downstream). Means and variances of the streams add (independent streams), and so does the
-  largest historical interval demand (a bound for the cap); a lane's lead-time standard
-  deviation adds m^2 sd(L)^2 to the variances (m the mean demand per period);
+  smallest review period of the channels it serves; 1 for DCs); a DC protects the demand of
+  the locations it feeds (`engine.network.feeds`: two DCs split a SKU's demand by subtree)
+  over its supply lead time plus one period. Means and variances of the streams add
+  (independent streams), and so does the largest historical interval demand (a bound for the
+  cap); a lane's lead-time standard deviation adds m^2 sd(L)^2 to the variances (m the mean
+  demand per period);
+- echelon levels of the buying locations (what purchases are sized on): the sums, over the
+  locations a root feeds, of balanced-allocation levels (`echelon_moments`);
 - the family: `models.distributions.choose_family` on the sums (count data when every stream
   is a count);
 - service level: the demand-weighted mean of the service levels of the channels it serves,
@@ -40,6 +43,7 @@ import xarray as xr
 from engine.network import (
     SUPPLIER_LEAD_TIME_DAYS,
     SUPPLIER_LEAD_TIME_SD_DAYS,
+    feeds,
     location_review_periods,
     pair_lead_times,
     primary_location,
@@ -116,28 +120,41 @@ def add_targets(ds: xr.Dataset, config: TargetConfig = TargetConfig()) -> xr.Dat
     at = [location[at_store]]
     moments = [protection_moments(ds, "protection", np.where(served, lead[sku, where], 0.0),
                                   np.where(served, review[where], 1.0), counts)]
-    for d in dc:
-        series.append(np.arange(len(sku)))
-        at.append(np.full(len(sku), d))
+    chain = feeds(ds)
+    for d in dc:                   # a DC protects the streams of the locations it feeds
+        below = np.flatnonzero(served & chain[d, where])
+        series.append(below)
+        at.append(np.full(len(below), d))
         moments.append(protection_moments(ds, "echelon_protection", lead[sku, d],
                                           np.ones(len(sku)), counts))
     installation = _levels(ds, series, at, moments, lead + review[None, :], lead, lead_sd,
                            terms, counts, config)
 
-    # echelon targets of the buying locations: every stream at the root of its primary
-    # location, over the supply lead time + the lead time down to it + its review period
+    # echelon targets of the buying locations: the sum of the balanced-allocation levels of
+    # the locations each root feeds (`echelon_moments`)
     root = root_location(ds)[where]
     down = np.where(root == where, 0.0, lead[sku, where])
     echelon_lead = lead[sku, root] + down
     echelon_periods = echelon_lead + review[where]
-    echelon_moments = protection_moments(ds, "echelon_protection", echelon_lead,
-                                         review[where], counts)
+    local = protection_moments(ds, "protection", np.where(served, lead[sku, where], 0.0),
+                               np.where(served, review[where], 1.0), counts)
+    full = protection_moments(ds, "echelon_protection", echelon_lead, review[where], counts)
+    balanced = echelon_moments(sku, root, np.where(served, where, -1), local, full)
     interval = np.ones((n_sku, n_loc))
     interval_lead = np.zeros((n_sku, n_loc))
-    np.maximum.at(interval, (sku[served], root[served]), echelon_periods[served])
-    np.maximum.at(interval_lead, (sku[served], root[served]), echelon_lead[served])
-    echelon = _levels(ds, [np.flatnonzero(served)], [root[served]], [echelon_moments],
-                      interval, interval_lead, lead_sd, terms, counts, config)
+    np.maximum.at(interval, (sku[served], where[served]), echelon_periods[served])
+    np.maximum.at(interval_lead, (sku[served], where[served]), echelon_lead[served])
+    fed = _levels(ds, [np.flatnonzero(served)], [where[served]], [balanced],
+                  interval, interval_lead, lead_sd, terms, counts, config)
+    echelon = {"mean": np.zeros((n_sku, n_loc)), "reorder_point": np.zeros((n_sku, n_loc)),
+               "order_up_to": np.zeros((n_sku, n_loc))}
+    protected = np.zeros((n_sku, n_loc), dtype=bool)
+    protected[sku[served], where[served]] = True
+    k, j = np.nonzero(protected)
+    root_of = np.full(n_loc, -1)
+    root_of[where[served]] = root[served]
+    for name in echelon:
+        np.add.at(echelon[name], (k, root_of[j]), fed[name][k, j])
     buyer = terms.buys & (echelon["mean"] > 0)
 
     dims = ("sku", "location")
@@ -153,6 +170,58 @@ def add_targets(ds: xr.Dataset, config: TargetConfig = TargetConfig()) -> xr.Dat
         "target_echelon_reorder_point": (dims, np.where(buyer, echelon["reorder_point"], 0.0)),
         "target_echelon_order_up_to": (dims, np.where(buyer, echelon["order_up_to"], 0.0)),
     })
+
+
+def echelon_moments(sku: np.ndarray, root: np.ndarray, location: np.ndarray,
+                    local: dict[str, np.ndarray],
+                    full: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Each stream's demand moments as its location sees them under balanced allocation.
+
+    A buying location (the root) orders for the locations it feeds; what it buys is split
+    among them when it arrives, after the supply lead time L_s, and then travels L_d to them
+    and must last their review period R. With the split in proportion to the locations' mean
+    demand w_j (the balanced-allocation approximation of Eppen and Schrage), location j runs
+    short when D_j(L_d + R) + w_j D(L_s) exceeds its share w_j S of the root's order-up-to level
+    S, where D(L_s) is the demand of *all* the locations fed over L_s (pooled: their
+    variances add). So location j's effective demand has mean m_j(L_s + L_d + R) and variance
+    Var_j(L_d + R) + w_j^2 Var(L_s); the root's echelon levels are the sums over j of the
+    levels meeting j's service level on that demand (`add_targets`), so every location fed,
+    not just the pool, gets its fill rate. Pooled demand over the whole interval would
+    promise the pool's fill rate and deliver less at every location.
+
+    Parameters
+    ----------
+    sku, root, location : numpy.ndarray of int, shape (series,)
+        The stream's SKU, the root that buys for it and its location (-1: none).
+    local, full : dict of str to numpy.ndarray
+        Each stream's moments over L_d + R at its location (`protection_moments`) and over
+        L_s + L_d + R (the echelon interval); the L_s part is their difference.
+
+    Returns
+    -------
+    dict of str to numpy.ndarray, shape (series,)
+        The moments to sum per location: the full interval's means, the variance above
+        spread over the location's streams in proportion to their means, and likewise for
+        the lead-time part.
+    """
+    keep = location >= 0
+    width = int(max(root.max(initial=0), location.max(initial=0))) + 1
+    pair = np.unique(np.where(keep, sku * width + location, -1), return_inverse=True)[1]
+    pool = np.unique(np.where(keep, sku * width + root, -1), return_inverse=True)[1]
+
+    def total(values, by):
+        return np.bincount(by, weights=np.where(keep, values, 0.0))[by]
+
+    mean_j = total(local["mean"], pair)
+    pool_mean = total(local["mean"], pool)
+    share_in_j = np.where(mean_j > 0, local["mean"] / np.where(mean_j > 0, mean_j, 1.0), 0.0)
+    w = np.where(pool_mean > 0, mean_j / np.where(pool_mean > 0, pool_mean, 1.0), 0.0)
+    out = {"mean": full["mean"], "lead_mean": full["lead_mean"],
+           "largest_sum": full["largest_sum"]}
+    for name in ("variance", "lead_variance"):
+        supply = np.maximum(full[name] - local[name], 0.0)    # Var over L_s, per stream
+        out[name] = local[name] + share_in_j * w ** 2 * total(supply, pool)
+    return {n: np.where(keep, v, 0.0) for n, v in out.items()}
 
 
 def _levels(ds: xr.Dataset, series: list[np.ndarray], at: list[np.ndarray],

@@ -27,12 +27,16 @@ from models.distributions import Family, choose_family, quantile, survival
 SURVIVAL_GRID = np.array([0.02, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.98, 0.995])
 """Probabilities whose quantiles of D bound the curve's segments."""
 
+COARSE_GRID = np.array([0.2, 0.5, 0.8, 0.9, 0.95, 0.98, 0.995])
+"""A coarser grid for curves that come many to a stream (one per period of a time-phased LP):
+fine where stock decisions are made (the upper quantiles), coarse below the median."""
+
 _MIN_VARIANCE = 1e-12
 """Variances are floored here so that a normal demand with no spread keeps a (steep) curve."""
 
 
 def value_curves(mean: np.ndarray, variance: np.ndarray, margin: np.ndarray, *,
-                 counts) -> tuple[np.ndarray, np.ndarray]:
+                 counts, grid: np.ndarray = SURVIVAL_GRID) -> tuple[np.ndarray, np.ndarray]:
     """Segment widths and values of each stream's concave expected-revenue curve.
 
     Parameters
@@ -44,10 +48,12 @@ def value_curves(mean: np.ndarray, variance: np.ndarray, margin: np.ndarray, *,
     counts : bool or numpy.ndarray of bool, shape (stream,)
         Whether each stream's demand is a count (negative binomial or Poisson) or not
         (normal).
+    grid : numpy.ndarray, default `SURVIVAL_GRID`
+        Increasing probabilities whose quantiles bound the segments (`COARSE_GRID`: fewer).
 
     Returns
     -------
-    width, value : numpy.ndarray, shape (stream, len(SURVIVAL_GRID) + 1)
+    width, value : numpy.ndarray, shape (stream, len(grid) + 1)
         Width of each segment, units (the last is infinite), and the value per unit on it,
         non-increasing along each row (``margin x P(D > midpoint)``).
     """
@@ -57,8 +63,9 @@ def value_curves(mean: np.ndarray, variance: np.ndarray, margin: np.ndarray, *,
     count = np.broadcast_to(np.asarray(counts, dtype=bool), (n,))[:, None]
     codes = np.where(count, choose_family(mean, variance, "negative_binomial"),
                      np.int8(Family.NORMAL)).astype(np.int8)
-    points = np.zeros((n, len(SURVIVAL_GRID) + 1))
-    points[:, 1:] = quantile(codes, mean, variance, SURVIVAL_GRID[None, :])
+    grid = np.asarray(grid, dtype=float)
+    points = np.zeros((n, len(grid) + 1))
+    points[:, 1:] = quantile(codes, mean, variance, grid[None, :])
     points = np.maximum.accumulate(points, axis=1)
     width = np.diff(points, axis=1)
     middle = (points[:, :-1] + points[:, 1:]) / 2
