@@ -208,3 +208,20 @@ def test_the_allocation_ring_fences_stock_where_the_stream_may_draw(planned, tar
     sku = pd.Index(ds["sku"].values).get_indexer(held.index.get_level_values(0))
     where = pd.Index(ds["location"].values).get_indexer(held.index.get_level_values(1))
     assert (held.to_numpy() <= ds["position_after_plan"].values[sku, where] + 1e-9).all()
+
+
+def test_the_phased_plan_has_no_dc_floor(targeted):
+    # the demo's DC serves a few channels itself, yet the time-phased plan gives it no
+    # installation floor (the whole SKU's demand over the supplier lead time): its stock is
+    # valued by the demand its moves reach; the warehouses keep their reorder points
+    from engine.stages.plan import build_problem
+
+    dc = np.flatnonzero(targeted["location_kind"].values == "dc")
+    phased = build_problem(targeted, PlanConfig())
+    single = build_problem(targeted, PlanConfig(phased=False))
+    assert phased.periods == PlanConfig().coverage_periods and single.periods == 1
+    assert np.isin(dc, phased.pair_location).all()              # it serves streams
+    assert (single.safety_stock[:, dc] > 0).any()
+    assert (phased.safety_stock[:, dc] == 0).all()
+    rdc = targeted["location_kind"].values == "rdc"
+    assert np.array_equal(phased.safety_stock[:, rdc], single.safety_stock[:, rdc])

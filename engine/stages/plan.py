@@ -54,6 +54,7 @@ from engine.inputs.calendar import periods_per_year
 from engine.network import (
     SUPPLIER_LEAD_TIME_DAYS,
     days_per_period,
+    feeds,
     index_of,
     lane_kinds,
     location_priority,
@@ -167,11 +168,13 @@ def build_problem(ds: xr.Dataset, config: PlanConfig) -> DeploymentProblem:
     target = ds["target_reorder_point"].values if "target_reorder_point" in ds \
         else np.zeros((n_sku, n_loc))
     if config.periods > 1:
-        # a location that serves no stream (a DC) keeps stock for the later moves the LP
-        # plans, valued by the demand they reach: no installation floor of its own
+        # a location that serves no stream, or a buying location that feeds others (a DC),
+        # keeps stock for the later moves the LP plans, valued by the demand they reach (and
+        # its own streams by their curves): no installation floor of its own
         serves = np.zeros(n_loc, dtype=bool)
         serves[pair_location] = True
-        target = np.where(serves[None, :], target, 0.0)
+        feeds_others = (replenishment_lane(ds) < 0) & (feeds(ds).sum(axis=1) > 1)
+        target = np.where((serves & ~feeds_others)[None, :], target, 0.0)
 
     store = _store_pools(ds)
     sells = np.zeros((n_sku, n_loc), dtype=bool)
