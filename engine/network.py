@@ -156,13 +156,19 @@ def location_review_periods(ds: xr.Dataset) -> np.ndarray:
     return review
 
 
-def root_location(ds: xr.Dataset) -> np.ndarray:
-    """The buying location at the top of each location's chain of replenishment lanes."""
+def _parent(ds: xr.Dataset) -> np.ndarray:
+    """Each location's replenishment source (the origin of its replenishment lane), -1 for
+    none."""
     lane = replenishment_lane(ds)
     origin = index_of(ds, "location", ds["lane_origin"].values)
-    parent = np.where(lane >= 0, origin[np.maximum(lane, 0)] if len(origin) else -1, -1)
-    root = np.arange(len(lane))
-    for _ in range(len(lane)):          # tiers strictly rise along replenishment lanes
+    return np.where(lane >= 0, origin[np.maximum(lane, 0)] if len(origin) else -1, -1)
+
+
+def root_location(ds: xr.Dataset) -> np.ndarray:
+    """The buying location at the top of each location's chain of replenishment lanes."""
+    parent = _parent(ds)
+    root = np.arange(len(parent))
+    for _ in range(len(parent)):          # tiers strictly rise along replenishment lanes
         up = parent[root]
         if (up < 0).all():
             break
@@ -174,10 +180,8 @@ def feeds(ds: xr.Dataset) -> np.ndarray:
     """``out[a, b]``: location a is on location b's chain of replenishment lanes (a feeds b,
     directly or through other locations; every location feeds itself). Shape (location,
     location)."""
-    lane = replenishment_lane(ds)
-    origin = index_of(ds, "location", ds["lane_origin"].values)
-    parent = np.where(lane >= 0, origin[np.maximum(lane, 0)] if len(origin) else -1, -1)
-    n = len(lane)
+    parent = _parent(ds)
+    n = len(parent)
     out = np.eye(n, dtype=bool)
     at = np.arange(n)
     for _ in range(n):                  # tiers strictly rise along replenishment lanes

@@ -327,6 +327,14 @@ def _build(problem: DeploymentProblem, first: int, stop: int) -> DeploymentLP:
             problem.fair_share_floor[streams[fair_position]], np.inf,
             {"stream": streams[fair_position]}),
     }
+    return _assemble(blocks, columns, objective, col_lower, col_upper,
+                    offset=-float(np.sum(holding * held)), first=first, stop=stop)
+
+
+def _assemble(blocks: dict, columns: _Blocks, objective: np.ndarray, col_lower: np.ndarray,
+             col_upper: np.ndarray, *, offset: float, first: int, stop: int) -> DeploymentLP:
+    """The `DeploymentLP` of row ``blocks`` (name -> (entries, lower, upper, keys), entries a
+    list of (local rows, columns, values)) over ``columns``, rows in the blocks' order."""
     rows = _Blocks()
     entry_rows, entry_columns, entry_values, row_lower, row_upper = [], [], [], [], []
     for name, (entries, lower, upper, keys) in blocks.items():
@@ -338,15 +346,13 @@ def _build(problem: DeploymentProblem, first: int, stop: int) -> DeploymentLP:
             entry_values.append(values)
         row_lower.append(np.broadcast_to(lower, (count,)))
         row_upper.append(np.broadcast_to(upper, (count,)))
-
     matrix = scipy.sparse.csc_array(
         (np.concatenate(entry_values),
          (np.concatenate(entry_rows), np.concatenate(entry_columns))),
         shape=(rows.size, columns.size))
     program = LinearProgram(matrix=matrix, objective=objective, col_lower=col_lower,
                             col_upper=col_upper, row_lower=np.concatenate(row_lower),
-                            row_upper=np.concatenate(row_upper),
-                            offset=-float(np.sum(holding * held)))
+                            row_upper=np.concatenate(row_upper), offset=offset)
     return DeploymentLP(program, first, stop, columns.blocks, rows.blocks)
 
 

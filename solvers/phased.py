@@ -81,10 +81,8 @@ whole-array numpy operations; the only Python loops run over the periods and the
 from __future__ import annotations
 
 import numpy as np
-import scipy.sparse
 
-from solvers.formulation import DeploymentLP, _Blocks, _lookup
-from solvers.lp import LinearProgram
+from solvers.formulation import DeploymentLP, _assemble, _Blocks, _lookup, _position_terms
 from solvers.problem import DeploymentProblem
 
 
@@ -235,15 +233,10 @@ def build_phased_lp(problem: DeploymentProblem, first: int, stop: int) -> Deploy
     tonight_out = move_sku * locations + origin[move_lane]
     tonight_column = move + np.arange(move_sku.size)
 
-    def position_rows(index, row_of=None, weight=None):
-        """Entries of weight x (tonight's moves in - out) in the rows of ``index``."""
-        table = (_lookup((skus, locations), index).ravel() if row_of is None else row_of)
-        into, out_of = table[tonight_into], table[tonight_out]
-        keep_in, keep_out = into >= 0, out_of >= 0
-        w = np.ones(move_sku.size) if weight is None else weight
-        return (np.concatenate([into[keep_in], out_of[keep_out]]),
-                np.concatenate([tonight_column[keep_in], tonight_column[keep_out]]),
-                np.concatenate([w[keep_in], -w[keep_out]]))
+    def position_rows(index):
+        """Entries of tonight's moves in - out in the rows of the (sku, location) ``index``."""
+        return _position_terms(_lookup((skus, locations), index).ravel(), tonight_into,
+                               tonight_out, tonight_column)
 
     # location capacity: the volume after tonight's moves, inbound counted in full
     by_location = np.tile(location_row, skus)          # flat (sku, location) -> capacity row
@@ -260,7 +253,8 @@ def build_phased_lp(problem: DeploymentProblem, first: int, stop: int) -> Deploy
         "stream": (stream_rows, 0.0, 0.0,
                    {"stream": np.repeat(streams, C), "period": np.tile(np.arange(C),
                                                                         streams.size)}),
-        "location_capacity": ([position_rows(None, by_location, volume[move_sku])], -np.inf,
+        "location_capacity": ([_position_terms(by_location, tonight_into, tonight_out,
+                                               tonight_column, volume[move_sku])], -np.inf,
                               capacity_upper, {"location": binding_locations}),
         "lane_capacity": ([(lane_row[keep] * C + all_period[keep], move_column[keep],
                             np.ones(int(keep.sum())))], -np.inf,
@@ -284,24 +278,5 @@ def build_phased_lp(problem: DeploymentProblem, first: int, stop: int) -> Deploy
                        problem.fair_share_floor[streams[fair_position]], np.inf,
                        {"stream": streams[fair_position]}),
     }
-    rows = _Blocks()
-    entry_rows, entry_columns, entry_values, row_lower, row_upper = [], [], [], [], []
-    for name, (entries, lower, upper, keys) in blocks.items():
-        count = next(iter(keys.values())).size
-        start = rows.add(name, count, **keys)
-        for block_rows, block_columns, values in entries:
-            entry_rows.append(start + block_rows)
-            entry_columns.append(block_columns)
-            entry_values.append(values)
-        row_lower.append(np.broadcast_to(lower, (count,)))
-        row_upper.append(np.broadcast_to(upper, (count,)))
-    matrix = scipy.sparse.csc_array(
-        (np.concatenate(entry_values),
-         (np.concatenate(entry_rows), np.concatenate(entry_columns))),
-        shape=(rows.size, columns.size))
-    matrix.sum_duplicates()
-    program = LinearProgram(matrix=matrix, objective=objective, col_lower=col_lower,
-                            col_upper=col_upper, row_lower=np.concatenate(row_lower),
-                            row_upper=np.concatenate(row_upper),
-                            offset=-float(np.sum(holding[:, :, None] * arrived)))
-    return DeploymentLP(program, first, stop, columns.blocks, rows.blocks)
+    return _assemble(blocks, columns, objective, col_lower, col_upper,
+                    offset=-float(np.sum(holding[:, :, None] * arrived)), first=first, stop=stop)

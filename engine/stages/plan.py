@@ -266,19 +266,7 @@ def _store_pools(ds: xr.Dataset) -> np.ndarray:
 
 def inbound_within(ds: xr.Dataset, periods: int) -> np.ndarray:
     """Units arriving at each (sku, location) within the next ``periods`` periods."""
-    n_sku, n_loc = ds.sizes["sku"], ds.sizes["location"]
-    inbound = np.zeros((n_sku, n_loc))
-    last = pd.Timestamp(ds["period"].values[-1])
-    end = pd.date_range(last, periods=periods + 2, freq=ds.attrs["freq"])[-1]
-    for prefix, where in (("shipment", "destination"), ("receipt", "location")):
-        if ds.sizes.get(prefix, 0) == 0:
-            continue
-        date = ds[f"{prefix}_arrival" if prefix == "shipment" else "receipt_date"].values
-        soon = date < np.datetime64(end)
-        sku = index_of(ds, "sku", ds[f"{prefix}_sku"].values[soon])
-        location = index_of(ds, "location", ds[f"{prefix}_{where}"].values[soon])
-        np.add.at(inbound, (sku, location), ds[f"{prefix}_quantity"].values[soon])
-    return inbound
+    return inbound_schedule(ds, periods).sum(axis=2)
 
 
 def inbound_schedule(ds: xr.Dataset, periods: int) -> np.ndarray:
