@@ -93,7 +93,9 @@ The LP is built by `solvers.formulation.build_deployment_lp` (column and row off
 documented there) and solved by HiGHS or PuLP (`solvers.lp`). When no capacity row can bind
 (``problem.coupled`` is false) nothing ties SKUs together, so the SKUs are solved in chunks of
 ``chunk_skus`` and the results concatenated: the same optimum as one LP, at a fraction of the
-cost. A coupled problem is one LP.
+cost. A coupled problem is solved in the same chunks by a resource-directive decomposition
+(`solvers.decomposition`: relaxation, capacity shares, share exchange) that reports its
+certified gap to the coupled optimum; with ``chunk_skus=None`` it is one LP.
 
 References
 ----------
@@ -111,6 +113,7 @@ import numpy as np
 import scipy.sparse
 
 from models.checks import whole
+from solvers.decomposition import CoupledOutcome, coupling_rows, solve_coupled
 from solvers.formulation import DeploymentLP, _build
 from solvers.lp import Backend, LinearProgram, SolveStatus, _backend_iv, _solve
 from solvers.problem import DeploymentProblem
@@ -158,6 +161,17 @@ class DeploymentResult:
         stock cannot leave them.
     chunks : int
         Number of LPs solved (1 unless the SKUs were solved in chunks).
+    optimality_gap : float
+        Certified relative gap to the optimum: 0 when the LP was solved whole or its chunks
+        are independent; for a capacity-coupled problem solved in chunks
+        (`solvers.decomposition`), (UB - objective) / max(|UB|, 1) with UB the relaxation's
+        bound. The shadow prices are then the decomposition's prices of the capacity rows
+        (estimates of the coupled LP's duals).
+    objective_bound : float
+        An upper bound on the optimum: ``objective`` unless a coupled problem was solved in
+        chunks (then the relaxation's bound UB); NaN without a plan.
+    solves : int
+        LPs solved (a coupled problem solved in chunks solves some chunks more than once).
     failed_skus : numpy.ndarray of int64
         SKUs of chunks that could not be solved and were skipped (``skip_failed_chunks``):
         they have no moves and no allocation, and ``diagnosis`` says why; empty otherwise.
@@ -175,6 +189,9 @@ class DeploymentResult:
     message: str
     diagnosis: str
     chunks: int
+    optimality_gap: float = 0.0
+    objective_bound: float = float("nan")
+    solves: int = 1
     failed_skus: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
     def __post_init__(self) -> None:
@@ -205,8 +222,10 @@ def solve_deployment(problem: DeploymentProblem, *, backend: Backend = "highs",
     time_limit : float, optional
         Wall-clock limit in seconds over all chunks; the status is TIME_LIMIT when it runs out.
     chunk_skus : int or None, default 100
-        SKUs per LP when no capacity row couples SKUs (``problem.coupled`` is false); None
-        solves one LP. Ignored for a coupled problem, which is always one LP. HiGHS's simplex
+        SKUs per LP; None solves one LP. A capacity-coupled problem (``problem.coupled``)
+        in more than one chunk is solved by `solvers.decomposition` (its certified gap in
+        ``optimality_gap``), or as one LP when a ``"strict"`` capacity is already exceeded
+        (the chunks' shares would be negative). HiGHS's simplex
         effort grows faster than linearly with the LP, so small chunks are fastest: 20,000
         SKUs of the benchmark network take about 6 s in chunks of 25 to 100, 7.5 s in chunks
         of 500, 9 s in chunks of 1,000 and 36 s as one LP (one core).
@@ -255,13 +274,19 @@ def solve_deployment(problem: DeploymentProblem, *, backend: Backend = "highs",
         raise TypeError(f"skip_failed_chunks must be True or False; found "
                         f"{skip_failed_chunks!r}")
     skus = problem.n_skus
-    if problem.coupled or chunk_skus is None or chunk_skus >= skus:
+    if chunk_skus is None or chunk_skus >= skus:
         ranges = [(0, skus)]
     else:
         starts = np.arange(0, skus, chunk_skus)
         ranges = list(zip(starts.tolist(), np.minimum(starts + chunk_skus, skus).tolist(),
                           strict=True))
     deadline = None if time_limit is None else time.perf_counter() + time_limit
+    if problem.coupled and len(ranges) > 1:
+        split = solve_coupled(problem, ranges, backend=backend, deadline=deadline,
+                              pulp_solver=pulp_solver, skip_failed_chunks=skip_failed_chunks)
+        if split is not None:
+            return _coupled_result(problem, split, len(ranges))
+        ranges = [(0, skus)]          # negative room somewhere: one LP
 
     plan = _Plan(problem)
     message = ""
@@ -288,6 +313,27 @@ def solve_deployment(problem: DeploymentProblem, *, backend: Backend = "highs",
             continue
         plan.add(lp, solution.x, solution.row_marginal, solution.objective)
     return plan.result(message, len(ranges), failed)
+
+
+def _coupled_result(problem: DeploymentProblem, split: CoupledOutcome,
+                    chunks: int) -> DeploymentResult:
+    """The `DeploymentResult` of a coupled problem solved in chunks (`solvers.decomposition`):
+    the shadow prices are the decomposition's prices of the capacity rows."""
+    if split.status is not SolveStatus.OPTIMAL:
+        return _failure(problem, split.status, split.message, chunks, split.diagnosis)
+    plan = _Plan(problem)
+    lp = None
+    for chunk in split.chunks:
+        if chunk is not None:
+            lp = chunk.lp
+            plan.add(lp, chunk.solution.x, np.zeros(lp.program.shape[0]),
+                     chunk.solution.objective)
+    plan.objective = split.objective
+    marginal = np.zeros(lp.program.shape[0])
+    marginal[coupling_rows(lp)] = split.prices
+    plan.add_prices(lp, marginal)
+    return plan.result(split.message, chunks, split.failed, gap=split.gap,
+                       bound=split.upper_bound, solves=split.solves)
 
 
 def _solve_deployment_iv(problem, backend, time_limit, chunk_skus, pulp_solver):
@@ -320,14 +366,18 @@ class _Plan:
         allocation = lp.columns["allocation"]
         # a pair's allocation and a capacity's price add up over the periods (time-phased)
         np.add.at(self.allocation, allocation.keys["pair"], x[allocation.slice])
+        self.add_prices(lp, marginal)
+        self.objective += objective
+
+    def add_prices(self, lp: DeploymentLP, marginal: np.ndarray) -> None:
         for block, key, prices in (("location_capacity", "location", self.location_price),
                                    ("lane_capacity", "lane", self.lane_price)):
             rows = lp.rows[block]
             np.add.at(prices, rows.keys[key], marginal[rows.slice])
-        self.objective += objective
 
-    def result(self, message: str, chunks: int,
-               failed: list[tuple[int, int, str]] = ()) -> DeploymentResult:
+    def result(self, message: str, chunks: int, failed: list[tuple[int, int, str]] = (),
+               *, gap: float = 0.0, bound: float | None = None,
+               solves: int | None = None) -> DeploymentResult:
         problem = self.problem
         sku, lane, quantity = (np.concatenate(parts) for parts in zip(*self.moves, strict=True))
         sku, lane = sku.astype(np.int64), lane.astype(np.int64)
@@ -339,7 +389,9 @@ class _Plan:
             lane_shadow_price=_clean(self.lane_price), message=message,
             diagnosis="; ".join(f"SKUs {first} to {stop - 1} skipped ({why})"
                                 for first, stop, why in failed),
-            chunks=chunks,
+            chunks=chunks, optimality_gap=float(gap),
+            objective_bound=self.objective if bound is None else float(bound),
+            solves=chunks if solves is None else int(solves),
             failed_skus=np.concatenate([np.arange(first, stop) for first, stop, _ in failed]
                                        ).astype(np.int64) if failed else
             np.zeros(0, dtype=np.int64))

@@ -208,7 +208,8 @@ def _plan_stage(ds: xr.Dataset, context: RunContext) -> xr.Dataset:
     config = context.config.plan()
     problem = build_problem(ds, config)
     if problem.coupled:
-        # shared capacities tie the SKUs together: one LP, here
+        # shared capacities tie the SKUs together: their chunks are coordinated by prices and
+        # capacity shares (solvers.decomposition), here
         ds, outcome = add_plan(ds, config, problem=problem)
         outcomes, parts = [outcome], 1
     else:
@@ -231,6 +232,7 @@ def _plan_stage(ds: xr.Dataset, context: RunContext) -> xr.Dataset:
         "build_seconds": round(sum(o.build_seconds for o in outcomes), 3),
         "solve_seconds": round(sum(o.solve_seconds for o in outcomes), 3),
         "chunks": int(sum(o.chunks for o in outcomes)), "partitions": parts,
+        "optimality_gap": float(max(o.optimality_gap for o in outcomes)),
         "moves": int(ds.sizes["move"]), "units": float(ds["move_quantity"].values.sum()),
         "purchases": int(ds.sizes.get("purchase", 0)),
         "purchase_units": float(ds["purchase_quantity"].values.sum()),

@@ -84,7 +84,9 @@ class PlanConfig:
         Periods of demand tonight's plan serves.
     solver : {"highs", "pulp"}
     chunk_skus : int
-        SKUs per LP when nothing couples them.
+        SKUs per LP (`solvers.solve_deployment`): chunks of about 100 solve fastest; SKUs
+        that share a binding capacity are solved in the same chunks by price and share
+        coordination (`solvers.decomposition`), whose certified gap the run reports.
     presentation_units : float
         Minimum units of every SKU a store pool sells.
     fair_share : bool
@@ -101,7 +103,7 @@ class PlanConfig:
 
     coverage_periods: int = 4
     solver: str = "highs"
-    chunk_skus: int = 2000
+    chunk_skus: int = 100
     presentation_units: float = 2.0
     fair_share: bool = True
     slow_cover_weeks: float = 26.0
@@ -124,6 +126,7 @@ class PlanOutcome:
     solve_seconds: float
     fallback_skus: tuple[str, ...]
     chunks: int
+    optimality_gap: float = 0.0
 
 
 def channel_prices(ds: xr.Dataset) -> np.ndarray:
@@ -309,7 +312,7 @@ def add_plan(ds: xr.Dataset, config: PlanConfig = PlanConfig(), *,
     build = time.perf_counter() - tic
     tic = time.perf_counter()
     result = solve_deployment(problem, backend=config.solver,
-                              chunk_skus=config.chunk_skus if not problem.coupled else None,
+                              chunk_skus=config.chunk_skus,
                               skip_failed_chunks=True)
     fallback: tuple[str, ...] = ()
     allocation = np.zeros(problem.n_pairs)
@@ -364,7 +367,8 @@ def add_plan(ds: xr.Dataset, config: PlanConfig = PlanConfig(), *,
         ds = add_purchases(ds, supplier_lead_time_days=config.supplier_lead_time_days,
                            backorders=backorders)
     ds = add_slow_movers(ds, config)
-    return ds, PlanOutcome(status, objective, build, solve, fallback, int(result.chunks))
+    gap = float(result.optimality_gap) if result.success else float("nan")
+    return ds, PlanOutcome(status, objective, build, solve, fallback, int(result.chunks), gap)
 
 
 def move_reasons(ds, sku, origin, destination, kind, position) -> np.ndarray:

@@ -8,6 +8,8 @@ returns frozen result dataclasses; it never imports `engine`.
   (Federgruen and Zheng, 1992), `eoq`.
 - Vectorised targets for millions of SKU x location pairs: `stock_targets`, `echelon_targets`
   (`models.policy.targets`, with the demand distributions of `models.distributions`).
+- Cost-optimal echelon base-stock levels of a serial chain (Clark and Scarf, 1960; Chen and
+  Zheng, 1994): `serial_base_stock` (`models.policy.echelon`).
 - Targets straight from a forecast, calibrated on backtests of the protection-interval demand:
   `targets_from_forecast`, `targets_from_protection` (`models.policy.from_forecast`).
 
@@ -17,6 +19,7 @@ are charged on end-of-period on-hand stock and backorders; unmet demand is backo
 """
 
 from models.distributions import Family, FamilyChoice
+from models.policy.echelon import SerialBaseStock, serial_base_stock
 from models.policy.eoq import EOQResult, eoq
 from models.policy.from_forecast import targets_from_forecast, targets_from_protection
 from models.policy.newsvendor import NewsvendorResult, newsvendor
@@ -35,6 +38,7 @@ __all__ = [
     "NewsvendorResult",
     "RQResult",
     "SSResult",
+    "SerialBaseStock",
     "ServiceMeasure",
     "StockTargets",
     "echelon_targets",
@@ -42,6 +46,7 @@ __all__ = [
     "newsvendor",
     "optimal_rQ",
     "optimal_sS",
+    "serial_base_stock",
     "stock_targets",
     "targets_from_forecast",
     "targets_from_protection",
