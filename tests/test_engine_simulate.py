@@ -98,7 +98,9 @@ def test_the_simulation_is_repeatable_and_seeded(planned, simulated):
 
 
 def test_starting_at_the_targets_meets_the_service_levels(planned):
-    ds = planned.drop_vars([v for v in planned.data_vars if v.startswith("move_")])
+    # the targets alone: no moves, and no allocation of a plan made for other stock
+    ds = planned.drop_vars([v for v in planned.data_vars
+                            if v.startswith(("move_", "allocation_"))])
     ds["on_hand"] = ds["target_order_up_to"].copy()
     simulated = add_simulation(ds, SimulationConfig(samples=100, seed=1))
     served = simulated["kpi_served"].values.sum()
@@ -130,3 +132,60 @@ def test_supply_after_the_horizon_is_not_simulated(planned):
                      dtype="datetime64[ns]")
     assert _period(planned, dates, horizon).tolist() == [0, 2, horizon - 1, horizon - 1,
                                                          horizon, horizon]
+
+
+def test_reviews_supply_limits_and_purchases_follow_the_plan(planned):
+    from engine.network import supply_terms
+    from engine.stages.simulate import review_periods
+
+    arrays = network_arrays(planned, SimulationConfig())
+    # every location reviews on the period its targets were sized for (>= 1; DCs every period)
+    expected = np.maximum(np.round(planned["target_review_period"].values), 1)
+    np.testing.assert_array_equal(arrays.review_period, expected)
+    np.testing.assert_array_equal(review_periods(planned.drop_vars("target_review_period")),
+                                  np.ones(planned.sizes["location"]))
+    kind = planned["location_kind"].values
+    assert (arrays.review_period[kind == "dc"] == 1).all()
+    # the supplier ships at most its units per period, to buying locations only
+    terms = supply_terms(planned)
+    np.testing.assert_array_equal(arrays.supply_limit,
+                                  np.where(terms.buys, terms.max_units, np.inf))
+    # tonight's purchase orders are receipts at the buyer after their lead time
+    assert planned.sizes.get("purchase", 0) > 0
+    without = network_arrays(planned.drop_dims("purchase"), SimulationConfig())
+    added = arrays.receipts.sum() - without.receipts.sum()
+    assert added == pytest.approx(planned["purchase_quantity"].values.sum())
+    sku = 0
+    while planned["sku"].values[sku] not in set(planned["purchase_sku"].values):
+        sku += 1
+    row = int(np.flatnonzero(planned["purchase_sku"].values == planned["sku"].values[sku])[0])
+    buyer = int(np.flatnonzero(planned["location"].values
+                               == planned["purchase_location"].values[row])[0])
+    due = int(round(float(planned["purchase_lead_time"].values[row])))
+    due = min(due, arrays.receipts.shape[2] - 1)
+    assert arrays.receipts[sku, buyer, due] - without.receipts[sku, buyer, due] >= \
+        planned["purchase_quantity"].values[row] - 1e-9
+
+
+def test_streams_draw_first_where_the_plan_put_their_stock(planned):
+    from engine.network import series_index
+    from engine.stages.simulate import allocated_units
+
+    _, channel, region = series_index(planned)
+    allocated = allocated_units(planned)
+    assert allocated is not None and allocated.sum() == pytest.approx(
+        planned["allocation_units"].values.sum())
+    locations, ptr = preference_lists(planned, channel, region, allocated)
+    plain, plain_ptr = preference_lists(planned, channel, region)
+    np.testing.assert_array_equal(ptr, plain_ptr)            # the same eligible locations
+    moved = 0
+    for s in range(len(channel)):
+        mine, rule = locations[ptr[s]:ptr[s + 1]], plain[plain_ptr[s]:plain_ptr[s + 1]]
+        assert sorted(mine) == sorted(rule)
+        held = allocated[s, mine]
+        count = int((held > 0).sum())
+        # the allocated locations lead, largest first; the rest keep the rule's order
+        assert (held[:count] > 0).all() and (np.diff(held[:count]) <= 0).all()
+        assert list(mine[count:]) == [v for v in rule if allocated[s, v] <= 0]
+        moved += int(list(mine) != list(rule))
+    assert moved > 0                     # the plan does put some streams' stock elsewhere

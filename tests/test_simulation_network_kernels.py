@@ -188,8 +188,15 @@ def check_invariants(arrays, result, demand, rationing: str) -> None:
     assert np.all(result.stream("lost")[arrays.backorders] == 0)
     assert np.all(result.stream("backorders")[~arrays.backorders] == 0)
 
-    # the supplier delivers in full; a source ships at most what was asked and what it had
-    np.testing.assert_array_equal(replenished[..., roots], requested[..., roots])
+    # a location requests only at its reviews
+    periods = np.arange(requested.shape[2])
+    off_review = (periods[:, None] % arrays.review_period[None, :]) != 0
+    assert not np.any(requested[:, :, off_review])
+    # the supplier delivers up to its limit; a source ships at most what was asked and what
+    # it had
+    limit = arrays.supply_limit[:, None, None, roots]
+    np.testing.assert_array_equal(replenished[..., roots],
+                                  np.minimum(requested[..., roots], limit))
     assert np.all(replenished <= requested)
     assert np.all(shipped <= location[..., nk.AVAILABLE])
     for v in range(arrays.locations):

@@ -52,8 +52,14 @@ def random_network(seed: int, *, skus: int | None = None, locations: int | None 
     roots = np.flatnonzero(source < 0)
     receipts[:, roots] = scale(rng.integers(0, 30, (K, roots.size, receipts.shape[2]))
                                * (rng.random((K, roots.size, receipts.shape[2])) < 0.2))
+    # drawn apart so the draws above stay those of earlier versions of this helper
+    extra = np.random.default_rng(seed + 7_919)
+    review_period = np.where(extra.random(L) < 0.6, 1, extra.integers(2, 4, L))
+    supply_limit = np.where(extra.random((K, L)) < 0.6, np.inf,
+                            scale(extra.integers(3, 20, (K, L)).astype(float)))
     return NetworkArrays(
-        source=source, lead_time_pmf=pmf,
+        source=source, lead_time_pmf=pmf, review_period=review_period,
+        supply_limit=supply_limit,
         location_priority=rng.integers(0, 3, L).astype(float),
         sku_key=rng.integers(0, 2**62, K),
         reorder_point=reorder_point, order_up_to=order_up_to,

@@ -107,8 +107,9 @@ class NetworkArrays:
     Attributes
     ----------
     source : int array, shape (L,)
-        Location that replenishes each location, or -1 for a DC fed by an outside supplier
-        (which always delivers in full). The sources must form a forest (no cycles).
+        Location that replenishes each location, or -1 for a location that buys from an
+        outside supplier (which ships up to ``supply_limit`` per order). The sources must form
+        a forest (no cycles).
     lead_time_pmf : float array, shape (L, Lmax + 1)
         P(lead time = l periods) of each location's inbound lane (from its source, or from the
         supplier for a DC), l = 0..Lmax; each row non-negative, summing to 1 (to 1e-9).
@@ -151,6 +152,12 @@ class NetworkArrays:
     order_cost : float array, shape (K, L), optional
         Cost >= 0 per shipment a location receives (a supplier order at a DC), cost units.
         None: no order cost.
+    review_period : integer array, shape (L,), optional
+        Periods between a location's reviews (>= 1; it reviews at t = 0, R, 2R, ...). None:
+        every period.
+    supply_limit : float array, shape (K, L), optional
+        Largest supplier shipment per period to a buying location (source -1), units > 0 or
+        inf; the rest of a request is dropped. None: no limit.
     """
 
     source: np.ndarray
@@ -170,6 +177,8 @@ class NetworkArrays:
     stream_priority: np.ndarray
     receipts: np.ndarray | None = None
     order_cost: np.ndarray | None = None
+    review_period: np.ndarray | None = None
+    supply_limit: np.ndarray | None = None
     # derived once from the above (`_network_iv`)
     _inbound: np.ndarray = field(init=False, repr=False, compare=False)
     _location_order: np.ndarray = field(init=False, repr=False, compare=False)
@@ -226,7 +235,8 @@ class NetworkArrays:
             stream_locations=self.stream_locations[location_rows],
             backorders=self.backorders[rows], shortage_cost=self.shortage_cost[rows],
             stream_priority=self.stream_priority[rows], receipts=self.receipts[skus],
-            order_cost=self.order_cost[skus])
+            order_cost=self.order_cost[skus], review_period=self.review_period,
+            supply_limit=self.supply_limit[skus])
 
 
 @dataclass(frozen=True, eq=False)
@@ -546,7 +556,8 @@ def _simulate(arrays: NetworkArrays, kernel, *, samples: int, periods: int, seed
         kernel(start, stop, _RATIONING_CODES[rationing], arrays.source, arrays._location_order,
                arrays._children_ptr, arrays._children, arrays._lead_time_cdf,
                arrays._fixed_lead_time, arrays.reorder_point, arrays.order_up_to,
-               arrays.holding_cost, arrays.order_cost, arrays.on_hand, arrays._inbound,
+               arrays.holding_cost, arrays.order_cost, arrays.review_period,
+               arrays.supply_limit, arrays.on_hand, arrays._inbound,
                lead_key, arrays.sku_stream_ptr, arrays.stream_ptr, arrays.stream_locations,
                arrays._serving_order, arrays.backorders, arrays.shortage_cost, draws, offset,
                stream_out, location_out, location_trajectory, stream_trajectory, served_from)
@@ -676,6 +687,18 @@ def _network_iv(arrays: NetworkArrays) -> dict[str, np.ndarray]:
     else:
         out["order_cost"] = float_array(arrays.order_cost, "order_cost", shape=(K, L))
         check_range(out["order_cost"], "order_cost", low=0.0, style="entry")
+    if arrays.review_period is None:
+        out["review_period"] = np.ones(L, dtype=np.int64)
+    else:
+        out["review_period"] = integer_array(arrays.review_period, "review_period",
+                                             shape=(L,))
+        check_range(out["review_period"], "review_period", low=1.0, style="entry")
+    if arrays.supply_limit is None:
+        out["supply_limit"] = np.full((K, L), np.inf)
+    else:
+        out["supply_limit"] = float_array(arrays.supply_limit, "supply_limit", shape=(K, L))
+        check_range(out["supply_limit"], "supply_limit", low=0.0, low_open=True,
+                    allow_inf=True, style="entry")
 
     arrivals = float_array(arrays.arrivals, "arrivals", ndim=3, leading=(K, L))
     check_range(arrivals, "arrivals", low=0.0, style="entry")

@@ -10,11 +10,13 @@ are split into chunks.
 Model
 -----
 Locations ``0..L-1`` form a forest: ``source[v]`` is the location that replenishes ``v`` or -1
-for a DC replenished by an outside supplier that always delivers in full. Review every period,
-(s, S) at every location: when the **inventory position** (on hand plus in transit to the
-location, minus the customer backorders it owes) is at or below s, the location requests
-S - position from its source. Quantities are units (float64, whole or fractional), time is in
-periods.
+for a location that buys from an outside supplier, which ships at most ``supply_limit[k, v]``
+units of a request at once (the rest is dropped: the position stays low and the location orders
+again at its next review). (s, S) at every location, reviewed every ``review_period[v]``
+periods (at t = 0, R, 2R, ...): when the **inventory position** (on hand plus in transit to the
+location, minus the customer backorders it owes) is at or below s at a review, the location
+requests S - position from its source. Quantities are units (float64, whole or fractional),
+time is in periods.
 
 Demand arrives on **streams** (a channel in a region). A stream has its eligible locations in
 preference order; unmet demand is backordered at the stream's first eligible location
@@ -45,9 +47,9 @@ Event order within period t
 
       The unfilled part of a request is dropped: the requester's position stays low and it
       requests again at its next review.
-   b. v is reviewed: position y = on hand + in transit - backorders owed; if y <= s and
-      S - y > 0 it requests S - y. A DC (source -1) orders from the supplier, which ships the
-      full request at once.
+   b. v is reviewed when t is a multiple of its review period: position y = on hand + in
+      transit - backorders owed; if y <= s and S - y > 0 it requests S - y. A buying location
+      (source -1) orders from the supplier, which ships min(S - y, supply_limit) at once.
 
    Every shipment (and supplier order) to location c draws its lead time from c's inbound
    lane, ``lead_time_cdf[c]``. Lead time 0: it arrives at once (serving c's backorders
@@ -300,7 +302,8 @@ def _ration(rule, available, total, first, last, children, request, shipment, bu
 @numba.njit(cache=True, nogil=True)
 def _simulate_sku(k, rationing, source, location_order, children_ptr, children,
                   lead_time_cdf, fixed_lead_time, reorder_point, order_up_to, holding_cost,
-                  order_cost, initial_on_hand, inbound, lead_key, sku_stream_ptr, stream_ptr,
+                  order_cost, review_period, supply_limit, initial_on_hand, inbound, lead_key,
+                  sku_stream_ptr, stream_ptr,
                   stream_locations, serving_order, backorders, shortage_cost, demand,
                   demand_offset, stream_out, location_out, location_trajectory,
                   stream_trajectory, served_from):
@@ -396,7 +399,7 @@ def _simulate_sku(k, rationing, source, location_order, children_ptr, children,
                             dispatches += 1
 
                 position = on_hand[v] + on_order[v] - owed[v]
-                if position <= reorder_point[k, v]:
+                if t % review_period[v] == 0 and position <= reorder_point[k, v]:
                     units = order_up_to[k, v] - position
                     if units > 0.0:
                         request[v] = units
@@ -404,10 +407,11 @@ def _simulate_sku(k, rationing, source, location_order, children_ptr, children,
                         location_stats[v, LOCATION_ORDERED_UNITS] += units
                         if record:
                             location_trajectory[k, sample, t, v, REQUESTED] = units
-                        if source[v] < 0:  # the supplier delivers in full
-                            shipment[v] = units
-                            targets[dispatches] = v
-                            dispatches += 1
+                        if source[v] < 0:  # the supplier delivers up to its limit
+                            shipment[v] = min(units, supply_limit[k, v])
+                            if shipment[v] > 0.0:
+                                targets[dispatches] = v
+                                dispatches += 1
 
                 for m in range(dispatches):
                     c = targets[m]
@@ -504,7 +508,8 @@ def _simulate_sku(k, rationing, source, location_order, children_ptr, children,
 @numba.njit(cache=True, nogil=True)
 def simulate_skus(sku_start, sku_stop, rationing, source, location_order, children_ptr,
                   children, lead_time_cdf, fixed_lead_time, reorder_point, order_up_to,
-                  holding_cost, order_cost, on_hand, inbound, lead_key, sku_stream_ptr,
+                  holding_cost, order_cost, review_period, supply_limit, on_hand, inbound, lead_key,
+                  sku_stream_ptr,
                   stream_ptr, stream_locations, serving_order, backorders, shortage_cost,
                   demand, demand_offset, stream_out, location_out, location_trajectory,
                   stream_trajectory, served_from):
@@ -518,6 +523,10 @@ def simulate_skus(sku_start, sku_stop, rationing, source, location_order, childr
         `PRIORITY` or `FAIR_SHARE`.
     source : numpy.ndarray of int64, shape (location,)
         Replenishment source of each location, or -1 (supplier).
+    review_period : numpy.ndarray of int64, shape (location,)
+        Periods between reviews (>= 1): location v reviews at t % review_period[v] == 0.
+    supply_limit : numpy.ndarray of float64, shape (sku, location)
+        Largest supplier shipment per period of a buying location (inf: no limit).
     location_order : numpy.ndarray of int64, shape (location,)
         Every location once, leaves before their sources.
     children_ptr : numpy.ndarray of int64, shape (location + 1,)
@@ -574,7 +583,8 @@ def simulate_skus(sku_start, sku_stop, rationing, source, location_order, childr
     for k in range(sku_start, sku_stop):
         _simulate_sku(k, rationing, source, location_order, children_ptr, children,
                       lead_time_cdf, fixed_lead_time, reorder_point, order_up_to, holding_cost,
-                      order_cost, on_hand, inbound, lead_key, sku_stream_ptr, stream_ptr,
+                      order_cost, review_period, supply_limit, on_hand, inbound, lead_key,
+                      sku_stream_ptr, stream_ptr,
                       stream_locations, serving_order, backorders, shortage_cost, demand,
                       demand_offset, stream_out, location_out, location_trajectory,
                       stream_trajectory, served_from)
@@ -583,7 +593,8 @@ def simulate_skus(sku_start, sku_stop, rationing, source, location_order, childr
 @numba.njit(cache=True, nogil=True, parallel=True)
 def simulate_skus_parallel(sku_start, sku_stop, rationing, source, location_order,
                            children_ptr, children, lead_time_cdf, fixed_lead_time,
-                           reorder_point, order_up_to, holding_cost, order_cost, on_hand,
+                           reorder_point, order_up_to, holding_cost, order_cost, review_period,
+                           supply_limit, on_hand,
                            inbound, lead_key, sku_stream_ptr, stream_ptr, stream_locations,
                            serving_order, backorders, shortage_cost, demand, demand_offset,
                            stream_out, location_out, location_trajectory, stream_trajectory,
@@ -596,7 +607,8 @@ def simulate_skus_parallel(sku_start, sku_stop, rationing, source, location_orde
     for i in numba.prange(sku_stop - sku_start):
         _simulate_sku(sku_start + i, rationing, source, location_order, children_ptr, children,
                       lead_time_cdf, fixed_lead_time, reorder_point, order_up_to, holding_cost,
-                      order_cost, on_hand, inbound, lead_key, sku_stream_ptr, stream_ptr,
+                      order_cost, review_period, supply_limit, on_hand, inbound, lead_key,
+                      sku_stream_ptr, stream_ptr,
                       stream_locations, serving_order, backorders, shortage_cost, demand,
                       demand_offset, stream_out, location_out, location_trajectory,
                       stream_trajectory, served_from)

@@ -182,7 +182,9 @@ class _Sku:
         return shipments
 
     def review(self, t: int, v: int) -> None:
-        """(2) v requests S - position when its position is at or below s."""
+        """(2) At a review, v requests S - position when its position is at or below s."""
+        if t % self.net["review_period"][v]:
+            return
         position = self.on_hand[v] + self.on_order[v] - self.owed[v]
         if position > self.net["reorder_point"][self.k][v]:
             return
@@ -193,8 +195,10 @@ class _Sku:
         self.location_sums[v]["orders"] += 1.0
         self.location_sums[v]["ordered_units"] += units
         self._note(t, v, "requested", units, add=False)
-        if self.net["source"][v] < 0:
-            self.dispatch(t, v, units)
+        if self.net["source"][v] < 0:           # the supplier ships up to its limit
+            shipped = min(units, self.net["supply_limit"][self.k][v])
+            if shipped > 0.0:
+                self.dispatch(t, v, shipped)
 
     def meet_demand(self, t: int, demand: dict[int, float]) -> None:
         """(4) Streams in serving order, spilling over; (5) their shortage charges."""
@@ -262,8 +266,9 @@ def _leaves_first(source: list[int]) -> list[int]:
 
 def simulate_skus_reference(sku_start, sku_stop, rationing, source, location_order,
                             children_ptr, children, lead_time_cdf, fixed_lead_time,
-                            reorder_point, order_up_to, holding_cost, order_cost, on_hand,
-                            inbound, lead_key, sku_stream_ptr, stream_ptr, stream_locations,
+                            reorder_point, order_up_to, holding_cost, order_cost,
+                            review_period, supply_limit, on_hand, inbound, lead_key,
+                            sku_stream_ptr, stream_ptr, stream_locations,
                             serving_order, backorders, shortage_cost, demand, demand_offset,
                             stream_out, location_out, location_trajectory, stream_trajectory,
                             served_from):
@@ -283,6 +288,7 @@ def simulate_skus_reference(sku_start, sku_stop, rationing, source, location_ord
                         for v in range(len(source))],
         "reorder_point": reorder_point.tolist(), "order_up_to": order_up_to.tolist(),
         "holding_cost": holding_cost.tolist(), "order_cost": order_cost.tolist(),
+        "review_period": review_period.tolist(), "supply_limit": supply_limit.tolist(),
         "on_hand": on_hand.tolist(), "inbound": inbound.tolist(),
         "locations_of": [stream_locations[stream_ptr[s]:stream_ptr[s + 1]].tolist()
                          for s in range(len(backorders))],

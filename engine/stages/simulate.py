@@ -3,18 +3,22 @@
 The planning dataset becomes `engine.simulation.NetworkArrays`:
 
 - **network**: every location is replenished by the origin of its replenishment lane
-  (`engine.network`); a DC by its supplier (always in full). A lane's lead time is its mean
+  (`engine.network`); a buying location (a DC) by its supplier, which ships at most its
+  ``max_units_per_period`` (`engine.network.supply_terms`) per order. A lane's lead time is its mean
   and standard deviation rounded to whole periods (a discretised normal, floored at zero); the
   supplier's from the configuration;
-- **policies**: (s, S) at every location from the targets stage;
+- **policies**: (s, S) at every location from the targets stage, reviewed every R periods, R
+  the review period the targets were sized for (a location's smallest channel review period;
+  1 for DCs);
 - **start**: stock on hand after tonight's moves leave their origins; the moves arrive after
   their lane's mean lead time, shipments in transit on their arrival date, scheduled supply at
-  the DC on its date;
-- **streams**: every series, served from its eligible locations in the preference order of
-  `engine.network` (its primary location first); its channel decides whether unmet demand waits
-  (backorders, costing 10% of the margin per period) or is lost (costing the margin); demand per
-  period is drawn from the forecast distribution of each step (negative binomial, Poisson or
-  normal);
+  the DC on its date, tonight's purchase orders after their supplier lead time;
+- **streams**: every series, served first from the locations where tonight's plan ring-fenced
+  stock for it (the largest allocation first), then from its other eligible locations in the
+  preference order of `engine.network` (its primary location first); its channel decides
+  whether unmet demand waits (backorders, costing 10% of the margin per period) or is lost
+  (costing the margin); demand per period is drawn from the forecast distribution of each
+  step (negative binomial, Poisson or normal);
 - **rationing** at a short source: by the priority of the channels a location serves, or fair
   share (configuration ``rationing``).
 
@@ -115,7 +119,7 @@ def network_arrays(ds: xr.Dataset, config: SimulationConfig) -> NetworkArrays:
     order = np.argsort(sku, kind="stable")
     assert (order == np.arange(len(sku))).all(), "series are ordered by sku"
     counts = np.bincount(sku, minlength=n_sku)
-    stream_locations, stream_ptr = preference_lists(ds, channel, region)
+    stream_locations, stream_ptr = preference_lists(ds, channel, region, allocated_units(ds))
     price = channel_prices(ds)[sku, channel]
     unit_cost = ds["unit_cost"].values
     margin = np.maximum(price - unit_cost[sku], MARGIN_FLOOR * unit_cost[sku])
@@ -135,6 +139,11 @@ def network_arrays(ds: xr.Dataset, config: SimulationConfig) -> NetworkArrays:
         np.add.at(on_hand, (move_sku, move_origin), -quantity)
         arrive = np.clip(np.round(ds["lead_time"].values[move_lane]).astype(int), 0, horizon)
         np.add.at(arrivals, (move_sku, move_destination, arrive), quantity)
+    if ds.sizes.get("purchase", 0):          # tonight's purchase orders, on their lead time
+        buyer = index_of(ds, "location", ds["purchase_location"].values)
+        due = np.clip(np.round(ds["purchase_lead_time"].values).astype(int), 0, horizon)
+        np.add.at(receipts, (index_of(ds, "sku", ds["purchase_sku"].values), buyer, due),
+                  ds["purchase_quantity"].values)
     on_hand = np.maximum(on_hand, 0.0)
 
     holding = unit_cost[:, None] * ds["holding_rate"].values[None, :] \
@@ -150,7 +159,17 @@ def network_arrays(ds: xr.Dataset, config: SimulationConfig) -> NetworkArrays:
         backorders=backorders,
         shortage_cost=np.where(backorders, BACKORDER_COST_RATE * margin, margin),
         stream_priority=ds["priority"].values[channel].astype(float),
+        review_period=review_periods(ds),
+        supply_limit=np.where(terms.buys, terms.max_units, np.inf),
     )
+
+
+def review_periods(ds: xr.Dataset) -> np.ndarray:
+    """Whole periods between a location's reviews: the review period its targets were sized
+    for (``target_review_period``, rounded, at least 1), or every period."""
+    if "target_review_period" not in ds:
+        return np.ones(ds.sizes["location"], dtype=np.int64)
+    return np.maximum(np.round(ds["target_review_period"].values), 1).astype(np.int64)
 
 
 def lead_time_pmf(mean: np.ndarray, sd: np.ndarray) -> np.ndarray:
@@ -167,29 +186,50 @@ def lead_time_pmf(mean: np.ndarray, sd: np.ndarray) -> np.ndarray:
     return pmf / pmf.sum(axis=1, keepdims=True)
 
 
-def preference_lists(ds: xr.Dataset, channel: np.ndarray,
-                     region: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def preference_lists(ds: xr.Dataset, channel: np.ndarray, region: np.ndarray,
+                     allocated: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Eligible locations of every series in preference order (CSR): the channel's own pool,
-    an RDC in the region, another RDC, a DC (as `engine.network.primary_location`)."""
+    an RDC in the region, another RDC, a DC (as `engine.network.primary_location`).
+
+    With ``allocated`` (series x location units the plan ring-fenced for the series), the
+    locations holding a series' allocation come first, the largest first, then the others in
+    the order above.
+    """
     kind = ds["location_kind"].values
     owner = ds["location_channel"].values
     location_region = ds["location_region"].values
     channels = ds["channel"].values
     regions = ds["region"].values
-    rank = np.full((len(channels), len(regions), len(kind)), 4, dtype=np.int64)
+    L = len(kind)
+    rank = np.full((len(channels), len(regions), L), 4, dtype=np.int64)
     rank = np.where((kind == "dc")[None, None, :], 3, rank)
     rank = np.where((kind == "rdc")[None, None, :], 2, rank)
     local = (kind[None, :] == "rdc") & (location_region[None, :] == regions[:, None])
     rank = np.where(local[None], 1, rank)
     own = (kind[None, :] == "pool") & (owner[None, :] == channels[:, None])
     rank = np.where(own[:, None, :], 0, rank)
-    score = np.where(ds["eligible"].values, rank * len(kind) + np.arange(len(kind)), -1)
-    per_series = score[channel, region]                               # (series, location)
-    ordered = np.sort(np.where(per_series >= 0, per_series, np.iinfo(np.int64).max), axis=1)
-    valid = ordered < np.iinfo(np.int64).max
+    eligible = ds["eligible"].values[channel, region]                  # (series, location)
+    key = (rank * L + np.arange(L))[channel, region].astype(float)      # < 5 L
+    if allocated is not None:                # whole units first, by size, then by the rule
+        first = eligible & (allocated > 0)
+        key = np.where(first, key - np.round(allocated) * 5.0 * L, key)
+    key = np.where(eligible, key, np.inf)
+    order = np.argsort(key, axis=1, kind="stable")
+    valid = np.take_along_axis(key, order, axis=1) < np.inf
     counts = valid.sum(axis=1)
-    locations = (ordered[valid] % len(kind)).astype(np.int64)
+    locations = order[valid].astype(np.int64)
     return locations, np.concatenate([[0], np.cumsum(counts)])
+
+
+def allocated_units(ds: xr.Dataset) -> np.ndarray | None:
+    """Units the plan ring-fenced per (series, location), or None without an allocation."""
+    if ds.sizes.get("allocation", 0) == 0 or "allocation_units" not in ds:
+        return None
+    out = np.zeros((ds.sizes["series"], ds.sizes["location"]))
+    np.add.at(out, (ds["allocation_series"].values.astype(np.int64),
+                    index_of(ds, "location", ds["allocation_location"].values)),
+              ds["allocation_units"].values)
+    return out
 
 
 def _period(ds: xr.Dataset, dates: np.ndarray, horizon: int) -> np.ndarray:
