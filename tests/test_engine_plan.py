@@ -225,3 +225,28 @@ def test_the_phased_plan_has_no_dc_floor(targeted):
     assert (phased.safety_stock[:, dc] == 0).all()
     rdc = targeted["location_kind"].values == "rdc"
     assert np.array_equal(phased.safety_stock[:, rdc], single.safety_stock[:, rdc])
+
+
+def test_a_daily_network_is_replenished_along_week_long_lanes():
+    """Daily lanes of up to 10 days: the phased horizon stretches to the longest replenishment
+    lane + 1 periods, so tonight's moves can use every replenishment lane."""
+    import engine
+    from engine.network import replenishment_lane
+    from engine.stages.plan import plan_horizon
+    from engine.stages.targets import add_targets
+
+    ds = engine.demo_inputs(skus=50, seed=3, freq="D")
+    ds, _ = add_forecast(ds, ForecastConfig(horizon=14, middle_out=False))
+    ds = add_targets(ds)
+    lane = replenishment_lane(ds)
+    longest = int(np.ceil(ds["lead_time"].values[lane[lane >= 0]].max()))
+    assert longest >= PlanConfig().coverage_periods         # the default horizon is too short
+    config = plan_horizon(ds, PlanConfig())
+    assert config.coverage_periods == longest + 1
+    assert plan_horizon(ds, PlanConfig(phased=False)).coverage_periods == 4
+    assert usable_lanes(ds, config).size > usable_lanes(ds, PlanConfig()).size
+    planned, outcome = add_plan(ds, PlanConfig())
+    assert outcome.status == "optimal"
+    moved = planned["move_lane"].values
+    lead = pd.Series(ds["lead_time"].values, index=ds["lane"].values)[moved].to_numpy()
+    assert (lead >= PlanConfig().coverage_periods).any()    # a week-long lane carries stock

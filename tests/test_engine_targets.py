@@ -173,3 +173,31 @@ def test_two_dcs_each_protect_their_own_subtree(tmp_path):
     # together the two DCs protect each SKU's served demand once, not twice
     whole = np.bincount(sku_of[served], weights=demand[served], minlength=ds.sizes["sku"])
     assert both == pytest.approx(whole, rel=1e-6)
+
+
+def test_a_warehouse_protects_the_pools_it_feeds(planned):
+    """A regional warehouse that replenishes store pools covers their streams too, over its
+    own lead time and review period: their orders draw on its stock."""
+    from engine.network import feeds
+
+    ds = planned
+    chain = feeds(ds)
+    kind = ds["location_kind"].values
+    location = primary_location(ds)
+    served = location >= 0
+    sku_of = pd.Index(ds["sku"].values).get_indexer(ds["series_sku"].values)
+    feeders = [r for r in np.flatnonzero(chain.sum(axis=1) > 1) if kind[r] != "dc"]
+    assert feeders, "the demo has warehouses that feed store pools"
+    for r in feeders:
+        steps = ds["target_lead_time"].values[:, r] + ds["target_review_period"].values[r]
+        assert np.allclose(steps, steps[0]) and steps[0] == int(steps[0])
+        steps = int(steps[0])
+        own = served & (location == r)
+        fed = served & chain[r, np.maximum(location, 0)] & (location != r)
+        assert fed.any()
+        demand = ds["forecast_mean"].values[:, :steps].sum(axis=1)
+        expected = np.bincount(sku_of[own | fed], weights=demand[own | fed],
+                               minlength=ds.sizes["sku"])
+        assert ds["target_mean"].values[:, r] * steps == pytest.approx(expected, rel=1e-6)
+        alone = np.bincount(sku_of[own], weights=demand[own], minlength=ds.sizes["sku"])
+        assert (expected > alone).any()

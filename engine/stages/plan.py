@@ -1,7 +1,8 @@
 """The plan stage: tonight's moves from the deployment LP (`solvers`), and the slow movers.
 
 The planning dataset becomes a `solvers.DeploymentProblem` over a coverage horizon of ``C``
-periods (``coverage_periods``):
+periods (``coverage_periods``, stretched by `plan_horizon` to the longest replenishment lane's
+lead time + 1 in the time-phased plan):
 
 - **streams** are the series; each may draw on the locations its channel's fulfilment rules
   allow in its region;
@@ -44,7 +45,7 @@ to twice the threshold, 20-40% up to four times, 40-60% beyond).
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -143,8 +144,30 @@ def coverage_demand(ds: xr.Dataset, periods: int) -> tuple[np.ndarray, np.ndarra
             ds["forecast_variance"].values[:, :steps].sum(axis=1))
 
 
+def plan_horizon(ds: xr.Dataset, config: PlanConfig) -> PlanConfig:
+    """``config`` with a time-phased horizon long enough for every replenishment lane.
+
+    A move on a lane of lead time L >= C arrives after the horizon and is not offered, so a
+    network whose replenishment lanes take longer than ``coverage_periods`` (a daily network
+    with week-long DC to warehouse lanes) could never be replenished tonight. The horizon is
+    stretched to the longest replenishment lane's lead time + 1 periods (whole periods,
+    rounded up), within the forecast horizon; the one-period model keeps its setting.
+    """
+    if not config.phased or ds.sizes.get("lane", 0) == 0:
+        return config
+    lane = replenishment_lane(ds)
+    lane = lane[lane >= 0]
+    if lane.size == 0:
+        return config
+    longest = int(np.ceil(ds["lead_time"].values[lane].max() - 1e-9))
+    periods = max(config.coverage_periods, min(longest + 1, ds.sizes["step"]))
+    return replace(config, coverage_periods=periods)
+
+
 def build_problem(ds: xr.Dataset, config: PlanConfig) -> DeploymentProblem:
-    """The deployment LP data of the planning dataset (see the module docstring)."""
+    """The deployment LP data of the planning dataset (see the module docstring); the horizon
+    is `plan_horizon`'s."""
+    config = plan_horizon(ds, config)
     n_sku, n_loc = ds.sizes["sku"], ds.sizes["location"]
     sku, channel, region = series_index(ds)
     unit_cost = ds["unit_cost"].values
@@ -306,6 +329,7 @@ def add_plan(ds: xr.Dataset, config: PlanConfig = PlanConfig(), *,
     ``backorders`` per (sku, location) where a replay has them). ``problem`` is the
     `build_problem` of ``ds`` when the caller has built it already.
     """
+    config = plan_horizon(ds, config)
     tic = time.perf_counter()
     if problem is None:
         problem = build_problem(ds, config)

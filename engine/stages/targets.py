@@ -10,9 +10,11 @@ uses. Per (sku, location):
 
 - the demand protected: a location protects the streams it is the primary location of
   (`engine.network`), over its replenishment lead time L plus its review period R (the
-  smallest review period of the channels it serves; 1 for DCs); a DC protects the demand of
-  the locations it feeds (`engine.network.feeds`: two DCs split a SKU's demand by subtree)
-  over its supply lead time plus one period. Means and variances of the streams add
+  smallest review period of the channels it serves; 1 for DCs); a warehouse that replenishes
+  other locations (store pools) also protects their streams over its own L + R, since their
+  orders draw on its stock; a DC protects the demand of the locations it feeds
+  (`engine.network.feeds`: two DCs split a SKU's demand by subtree) over its supply lead time
+  plus one period. Means and variances of the streams add
   (independent streams), and so does the largest historical interval demand (a bound for the
   cap); a lane's lead-time standard deviation adds m^2 sd(L)^2 to the variances (m the mean
   demand per period);
@@ -127,6 +129,14 @@ def add_targets(ds: xr.Dataset, config: TargetConfig = TargetConfig()) -> xr.Dat
         at.append(np.full(len(below), d))
         moments.append(protection_moments(ds, "echelon_protection", lead[sku, d],
                                           np.ones(len(sku)), counts))
+    # a warehouse that feeds others (store pools) also protects their streams, over its own
+    # lead time and review period: their replenishment orders draw on its stock
+    for d in np.setdiff1d(np.flatnonzero(chain.sum(axis=1) > 1), dc):
+        below = np.flatnonzero(served & chain[d, where] & (where != d))
+        series.append(below)
+        at.append(np.full(len(below), d))
+        moments.append(protection_moments(ds, "protection", lead[sku, d],
+                                          np.full(len(sku), review[d]), counts))
     installation = _levels(ds, series, at, moments, lead + review[None, :], lead, lead_sd,
                            terms, counts, config)
 
