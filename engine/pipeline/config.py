@@ -20,7 +20,9 @@ service                    fill_rate    meaning of the service levels: fill_rate
 service_levels             {}           per-channel service level overrides, e.g. {jd: 0.97}
 supplier_lead_time_days    28           DC replenishment lead time from suppliers, days
 solver                     highs        deployment LP backend: highs or pulp
-coverage_periods           4            periods of demand the deployment plan covers
+coverage_periods           4            periods of demand the deployment plan covers (the
+                                        phased plan: at least the longest replenishment
+                                        lane's lead time + 1)
 deployment_model           phased       deployment LP: phased (time-phased, per period) or
                                         single_period (no time index)
 samples                    200          Monte Carlo sample paths per SKU
