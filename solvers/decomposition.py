@@ -180,14 +180,15 @@ def solve_coupled(problem: DeploymentProblem, ranges: list[tuple[int, int]], *,
     failed: list[tuple[int, int, str]] = []
     best: CoupledOutcome | None = None
     upper_bound = np.inf
-    for round_ in range(rounds + 1):
+    for _ in range(rounds + 1):
         priced, bound, stopped = _priced_pass(lps, prices, solve, skip_failed_chunks, failed)
-        if stopped is not None:
-            return best if best is not None and round_ else _stopped(solve, *stopped)
-        upper_bound = min(upper_bound, bound + float(prices @ room))
-        plan, stopped = _share_pass(room, priced, solve)
-        if stopped is not None:
-            return best if best is not None else _stopped(solve, *stopped)
+        if stopped is None:
+            upper_bound = min(upper_bound, bound + float(prices @ room))
+            plan, stopped = _share_pass(room, priced, solve)
+        if stopped is not None:      # a later round that stops keeps the best plan so far
+            if best is None:
+                return _stopped(solve, *stopped)
+            break
         objective = float(sum(c.solution.objective for c in plan if c is not None))
         if best is None or objective > best.objective:
             best = CoupledOutcome(plan, list(failed), SolveStatus.OPTIMAL, solve.message, "",

@@ -94,8 +94,8 @@ documented there) and solved by HiGHS or PuLP (`solvers.lp`). When no capacity r
 (``problem.coupled`` is false) nothing ties SKUs together, so the SKUs are solved in chunks of
 ``chunk_skus`` and the results concatenated: the same optimum as one LP, at a fraction of the
 cost. A coupled problem is solved in the same chunks by a resource-directive decomposition
-(`solvers.decomposition`: relaxation, capacity shares, share exchange) that reports its
-certified gap to the coupled optimum; with ``chunk_skus=None`` it is one LP.
+(`solvers.decomposition`: capacity prices from a sample LP, priced chunks, capacity shares)
+that reports its certified gap to the coupled optimum; with ``chunk_skus=None`` it is one LP.
 
 References
 ----------
@@ -164,12 +164,12 @@ class DeploymentResult:
     optimality_gap : float
         Certified relative gap to the optimum: 0 when the LP was solved whole or its chunks
         are independent; for a capacity-coupled problem solved in chunks
-        (`solvers.decomposition`), (UB - objective) / max(|UB|, 1) with UB the relaxation's
-        bound. The shadow prices are then the decomposition's prices of the capacity rows
-        (estimates of the coupled LP's duals).
+        (`solvers.decomposition`), (UB - objective) / max(|UB|, 1) with UB the Lagrangian
+        bound of the priced chunks. The shadow prices are then the decomposition's prices
+        of the capacity rows (estimates of the coupled LP's duals).
     objective_bound : float
         An upper bound on the optimum: ``objective`` unless a coupled problem was solved in
-        chunks (then the relaxation's bound UB); NaN without a plan.
+        chunks (then the Lagrangian bound UB); NaN without a plan.
     solves : int
         LPs solved (a coupled problem solved in chunks solves some chunks more than once).
     failed_skus : numpy.ndarray of int64
@@ -328,7 +328,6 @@ def _coupled_result(problem: DeploymentProblem, split: CoupledOutcome,
             lp = chunk.lp
             plan.add(lp, chunk.solution.x, np.zeros(lp.program.shape[0]),
                      chunk.solution.objective)
-    plan.objective = split.objective
     marginal = np.zeros(lp.program.shape[0])
     marginal[coupling_rows(lp)] = split.prices
     plan.add_prices(lp, marginal)
