@@ -34,7 +34,12 @@ Variables, all >= 0::
 Objective, maximised::
 
     sum_{s,b} r[s,b] z[s,b] - sum_{k,e} c_e x[k,e] - sum_{k,l} h[k,l] p[k,l]
+      - sum_{s,l} f[s,l] y[s,l]
       - sum_{k,l} pi[k,l] u[k,l] - sum_{k,l} rho[k,l] v[k,l] - sum_s phi_s g[s]
+
+with f[s,l] >= 0 the cost per unit of serving stream s from location l (``fulfilment_cost``:
+a stream eligible at a DC and at its regional warehouse prefers the cheaper one when both have
+the stock).
 
 Constraints::
 

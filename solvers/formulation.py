@@ -250,7 +250,7 @@ def _build(problem: DeploymentProblem, first: int, stop: int) -> DeploymentLP:
     objective = np.concatenate([
         -(problem.lane_cost[move_lane] + holding[move_sku, move_destination]
           - holding[move_sku, move_origin]),
-        np.zeros(pairs.size),
+        -problem.fulfilment_cost[pairs],
         problem.segment_value[streams[fill_position], fill_segment],
         -problem.shortfall_penalty[first:stop][safety],
         -problem.presentation_penalty[first:stop][presentation],

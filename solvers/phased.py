@@ -32,9 +32,10 @@ Stock available at l through period t (before serving demand)::
 Objective, maximised::
 
     sum_{s,t,b} r[s,t,b] z[s,t,b] - sum_{k,e,tau} c_e x[k,e,tau] - sum_{k,l,t} h[k,l] A[k,l,t]
-      - sum pi u - sum rho v - sum phi g
+      - sum_{s,l,tau} f[s,l] y[s,l,tau] - sum pi u - sum rho v - sum phi g
 
-with h the holding cost per unit and period (stock in transit is charged at its origin's rate
+with f[s,l] the cost per unit of serving stream s from l (``fulfilment_cost``), h the holding
+cost per unit and period (stock in transit is charged at its origin's rate
 until it arrives). Constraints::
 
     (outflow)   sum_{e out of l} x[k,e,0] <= H[k,l]                  tonight only stock on hand
@@ -172,7 +173,7 @@ def build_phased_lp(problem: DeploymentProblem, first: int, stop: int) -> Deploy
                  * (C - arrive))
     objective = np.concatenate([
         move_gain,
-        np.zeros(y_pair.size),
+        -problem.fulfilment_cost[pairs[y_pair]],
         problem.period_value[streams[fill_position], fill_period, fill_segment],
         -problem.shortfall_penalty[first:stop][safety],
         -problem.presentation_penalty[first:stop][presentation],

@@ -96,6 +96,10 @@ class DeploymentProblem:
         engine sets it proportional to demand when stock is short).
     fair_share_penalty : array_like, shape (n_streams,), default 0
         Penalty phi_s >= 0 per unit that stream s's allocation falls short of its fair share.
+    fulfilment_cost : array_like, shape (n_pairs,), default 0
+        Cost f_i >= 0 per unit of stream ``pair_stream[i]``'s demand served from location
+        ``pair_location[i]`` (a parcel sent from a DC costs more than one from the regional
+        warehouse): a stream eligible at two locations is not indifferent between them.
     capacity_rule : {"no_growth", "strict"}, default "no_growth"
         How location capacity binds when stock already exceeds it (`CapacityRule`).
     periods : int, default 1
@@ -178,6 +182,7 @@ class DeploymentProblem:
     presentation_penalty: ArrayLike = 0.0
     fair_share_floor: ArrayLike = 0.0
     fair_share_penalty: ArrayLike = 0.0
+    fulfilment_cost: ArrayLike = 0.0
     capacity_rule: CapacityRule = "no_growth"
     periods: int = 1
     lane_lead_time: ArrayLike = 0
@@ -299,6 +304,8 @@ def _deployment_problem_iv(problem: DeploymentProblem) -> dict[str, object]:
                          f"{int(pair_location[again])} at indices {int(first[repeated])} "
                          f"and {again}")
     out |= {"stream_sku": stream_sku, "pair_stream": pair_stream, "pair_location": pair_location}
+    out["fulfilment_cost"] = numbers_array(problem.fulfilment_cost, "fulfilment_cost",
+                                           (pair_stream.size,), shape_text="(n_pairs,)")
 
     width = np.asarray(problem.segment_width)
     if width.ndim != 2 or width.shape[0] != streams or width.shape[1] < 1:

@@ -250,3 +250,59 @@ def test_a_daily_network_is_replenished_along_week_long_lanes():
     moved = planned["move_lane"].values
     lead = pd.Series(ds["lead_time"].values, index=ds["lane"].values)[moved].to_numpy()
     assert (lead >= PlanConfig().coverage_periods).any()    # a week-long lane carries stock
+
+
+def test_the_plan_values_service_with_the_simulations_penalties(targeted):
+    """A backorder stream's per-period value is what the simulation charges per period a unit
+    waits; a lost-sale stream's is its margin spread over the horizon (`engine.economics`)."""
+    from engine.economics import shortage_costs, stream_backorders, stream_margins
+    from engine.stages.simulate import SimulationConfig, network_arrays
+    from models.policy.value import COARSE_GRID, value_curves
+
+    config = PlanConfig()
+    problem = build_problem(targeted, config)
+    C = problem.periods
+    waits = stream_backorders(targeted)
+    assert waits.any() and (~waits).any()
+    charged = network_arrays(targeted, SimulationConfig()).shortage_cost
+    np.testing.assert_allclose(charged, shortage_costs(targeted))
+    margin = stream_margins(targeted)
+    np.testing.assert_allclose(charged[~waits], margin[~waits])
+    np.testing.assert_allclose(charged[waits], 0.1 * margin[waits])      # weekly: 10% a week
+    # unit curves (value 1) of the same demand: the plan's curves are v x them
+    mean = np.cumsum(targeted["forecast_mean"].values[:, :C], axis=1).ravel()
+    variance = np.cumsum(targeted["forecast_variance"].values[:, :C], axis=1).ravel()
+    counts = np.repeat(targeted["forecast_distribution"].values[:, 0] != "normal", C)
+    _, unit = value_curves(mean, variance, np.ones(mean.size), counts=counts, grid=COARSE_GRID)
+    unit = unit.reshape(problem.period_value.shape)
+    expected = np.where(waits, charged, margin / C)
+    np.testing.assert_allclose(problem.period_value, expected[:, None, None] * unit, rtol=1e-12)
+    # a backordered unit waiting the whole horizon costs less than a lost sale
+    assert (expected[waits] * C < margin[waits]).all()
+
+
+def test_daily_backorders_cost_a_seventh_of_the_weekly_rate_per_period():
+    from engine.economics import BACKORDER_COST_PER_WEEK, backorder_cost_rate
+
+    assert backorder_cost_rate("D") == pytest.approx(BACKORDER_COST_PER_WEEK / 7)
+    assert backorder_cost_rate("W-MON") == pytest.approx(BACKORDER_COST_PER_WEEK)
+    assert backorder_cost_rate("MS") == pytest.approx(BACKORDER_COST_PER_WEEK * 365.25 / 12 / 7)
+
+
+def test_serving_away_from_the_primary_location_costs_at_least_the_lane_into_it(targeted):
+    from engine.economics import OFF_PRIMARY_COST
+    from engine.network import primary_location, replenishment_lane
+
+    problem = build_problem(targeted, PlanConfig())
+    primary = primary_location(targeted)[problem.pair_stream]
+    at_primary = problem.pair_location == primary
+    assert at_primary.any() and (~at_primary).any()
+    assert (problem.fulfilment_cost[at_primary] == 0).all()
+    away = ~at_primary
+    sku = problem.stream_sku[problem.pair_stream[away]]
+    lane = replenishment_lane(targeted)[primary[away]]
+    leg = np.where(lane >= 0, targeted["cost_per_unit"].values[np.maximum(lane, 0)], 0.0)
+    np.testing.assert_allclose(problem.fulfilment_cost[away],
+                               np.maximum(leg, OFF_PRIMARY_COST
+                                          * targeted["unit_cost"].values[sku]))
+    assert (problem.fulfilment_cost[away] > 0).all()

@@ -98,6 +98,8 @@ def test_the_valid_problem_solves_and_is_frozen():
      r"^fair_share_floor must have shape \(n_streams,\) = \(3,\)"),
     ({"fair_share_penalty": -1.0}, ValueError, r"^fair_share_penalty must hold finite numbers"),
     ({"safety_stock": [[0, 0, 0], [0, 0, -1]]}, ValueError, r"^safety_stock must hold"),
+    ({"fulfilment_cost": -0.5}, ValueError, r"^fulfilment_cost must hold finite numbers"),
+    ({"fulfilment_cost": [1.0]}, ValueError, r"^fulfilment_cost must have shape \(n_pairs,\)"),
     ({"capacity_rule": "soft"}, ValueError,
      r"^capacity_rule must be one of \('no_growth', 'strict'\); found 'soft'"),
 ])

@@ -56,7 +56,26 @@ def store_with_targets(**changes) -> DeploymentProblem:
     return DeploymentProblem(**(data | changes))
 
 
+def dc_or_warehouse(lane_cost: float) -> DeploymentProblem:
+    """DC 0 with 10 units, warehouse 1 with none; lane 0->1; holding 0.1 everywhere. Stream 0
+    may draw on both: 3 units at 10, then 10 at 0; a unit served from the DC costs 2.5 more
+    (fulfilment cost), from the warehouse nothing. Net gain of a unit for the stream: 7.5 from
+    the DC, 10 - lane cost from the warehouse."""
+    return DeploymentProblem(
+        n_skus=1, n_locations=2, lane_origin=[0], lane_destination=[1], lane_cost=[lane_cost],
+        on_hand=[[10.0, 0.0]], stream_sku=[0], pair_stream=[0, 0], pair_location=[0, 1],
+        segment_width=[[3.0, 10.0]], segment_value=[[10.0, 0.0]], holding_cost=0.1,
+        fulfilment_cost=[2.5, 0.0])
+
+
 CASES = {
+    # lane cost 1: moving 3 units to the warehouse gains 9 each against 7.5 served from the DC;
+    # holding 0.1 x 10 units
+    "fulfilment: send forward": Case(dc_or_warehouse(1.0), 3 * 9 - 1.0, {(0, 0): 3},
+                                     [[7, 3]], allocation=[0, 3]),
+    # lane cost 3: serving from the DC (7.5) beats moving (7); nothing moves
+    "fulfilment: serve from the dc": Case(dc_or_warehouse(3.0), 3 * 7.5 - 1.0, {},
+                                          [[10, 0]], allocation=[3, 0]),
     # 4 units at 9 (warehouse 1), 5 at 6 (warehouse 2), the last at 2 (warehouse 1):
     # 36 + 30 + 2 = 68, minus holding 0.1 x 10 units.
     "deploy": Case(dc_and_two_warehouses(), 68 - 1.0, {(0, 0): 5, (0, 1): 5},

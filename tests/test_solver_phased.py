@@ -161,6 +161,8 @@ def reference_objective(problem: DeploymentProblem) -> float:
     for k, loc in itertools.product(range(K), range(L)):
         arrived = problem.on_hand[k, loc] + np.cumsum(problem.inbound_schedule[k, loc])
         constant += h[k, loc] * arrived.sum()
+    for i, t in itertools.product(range(problem.n_pairs), range(C)):
+        cost[var("y", i, t)] = problem.fulfilment_cost[i]
     for s, t, b in itertools.product(range(S), range(C), range(B)):
         cost[var("z", s, t, b)] = -problem.period_value[s, t, b]
         bounds[var("z", s, t, b)] = (0, problem.period_width[s, t, b])
@@ -251,7 +253,9 @@ def random_phased(seed: int) -> DeploymentProblem:
         unit_volume=rng.uniform(0.5, 2.0, size=K),
         location_capacity=np.where(rng.random(L) < 0.4, rng.uniform(0, 20, size=L), np.inf),
         lane_capacity=np.where(rng.random(origin.size) < 0.4,
-                               rng.integers(0, 6, size=origin.size), np.inf))
+                               rng.integers(0, 6, size=origin.size), np.inf),
+        fulfilment_cost=np.where(rng.random(pair_stream.size) < 0.5,
+                                 rng.uniform(0, 3, size=pair_stream.size), 0.0))
 
 
 @pytest.mark.parametrize("seed", range(40))

@@ -53,13 +53,13 @@ from engine.backtesting.policies import (
     with_state,
 )
 from engine.backtesting.replay import Network, PeriodRecord, ReplayState, play_period, receive
+from engine.economics import stream_margins
 from engine.inputs.calendar import periods_per_year
 from engine.inputs.load import load_inputs
 from engine.network import root_location, series_index
 from engine.pipeline.config import RunConfig
 from engine.pipeline.tasks import FORECAST_VARIABLES
 from engine.stages.forecasting import add_forecast
-from engine.stages.plan import MARGIN_FLOOR, channel_prices
 from engine.stages.simulate import preference_lists
 from engine.stages.targets import add_targets
 
@@ -281,9 +281,8 @@ def _start_state(ds: xr.Dataset, first: int, level: float, policy: str,
 
 def _summary(ds: xr.Dataset, records: list[tuple[str, float, int, PeriodRecord]]) -> pd.DataFrame:
     sku, channel, region = series_index(ds)
-    price = channel_prices(ds)[sku, channel]
     cost = ds["unit_cost"].values
-    margin = np.maximum(price - cost[sku], MARGIN_FLOOR * cost[sku])
+    margin = stream_margins(ds)
     holding = ds["holding_rate"].values / periods_per_year(ds.attrs["freq"])
     kind = ds["location_kind"].values
     rows = []

@@ -8,16 +8,19 @@ lead time + 1 in the time-phased plan):
   allow in its region;
 - **value of stock to a stream**: demand over the horizon ``D`` is taken from the forecast
   (mean and variance summed over the first ``C`` steps; negative binomial for count data,
-  normal otherwise); the k-th unit allocated earns ``margin x P(D > k)`` (the newsvendor
+  normal otherwise); the k-th unit allocated earns ``value x P(D > k)`` (the newsvendor
   marginal value), as a concave piecewise-linear curve (`models.policy.value.value_curves`:
-  segments between quantiles of ``D``, an open last segment). ``margin`` is the channel price
-  (``prices`` override, else list price x price index) less unit cost, at least 20% of unit
-  cost; channels whose customers wait (backorders) count half, since a late sale is not a
-  lost one;
+  segments between quantiles of ``D``, an open last segment). ``value`` is what the
+  simulation charges for the unit's shortage (`engine.economics`): the margin (channel price
+  less unit cost, at least 20% of unit cost) for channels whose sales are lost, the backorder
+  cost of waiting (10% of the margin per week) for channels whose customers wait;
 - **target stock**: post-move stock below a location's reorder point (from the targets stage)
   costs ``0.5 x unit cost`` per unit, weighted by the highest priority of the channels the
   location may serve (relative to the highest priority; DCs count in full,
   `engine.network.location_priority`): a short DC favours high-priority locations;
+- **fulfilment**: a unit served from a location other than the stream's primary one costs at
+  least the bulk lane into the primary location (`engine.economics.fulfilment_costs`), so a
+  stream eligible at a DC and at its warehouse is served from the warehouse when both can;
 - **holding**: unit cost x the location's yearly holding rate over the horizon;
 - **inbound**: shipments in transit and scheduled supply arriving within the horizon;
 - **lanes**: those whose lead time is at most ``C`` (a move must arrive in time), with their
@@ -51,6 +54,12 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from engine.economics import (
+    fulfilment_costs,
+    service_value_horizon,
+    service_value_per_period,
+    stream_margins,
+)
 from engine.inputs.calendar import periods_per_year
 from engine.network import (
     SUPPLIER_LEAD_TIME_DAYS,
@@ -67,8 +76,6 @@ from engine.stages.purchases import add_purchases, inventory_positions
 from models.policy.value import COARSE_GRID, value_curves
 from solvers import DeploymentProblem, SolveStatus, round_plan, solve_deployment
 
-MARGIN_FLOOR = 0.2
-BACKORDER_VALUE = 0.5
 TARGET_PENALTY = 0.5
 PRESENTATION_PENALTY = 0.5
 FAIR_SHARE = 0.5
@@ -130,13 +137,6 @@ class PlanOutcome:
     optimality_gap: float = 0.0
 
 
-def channel_prices(ds: xr.Dataset) -> np.ndarray:
-    """Selling price per (sku, channel): the ``prices`` override, else list x price index."""
-    base = ds["list_price"].values[:, None] * ds["price_index"].values[None, :]
-    override = ds["channel_price"].values
-    return np.where(np.isnan(override), base, override)
-
-
 def coverage_demand(ds: xr.Dataset, periods: int) -> tuple[np.ndarray, np.ndarray]:
     """Mean and variance of every series' demand over the first ``periods`` forecast steps."""
     steps = min(periods, ds.sizes["step"])
@@ -173,11 +173,11 @@ def build_problem(ds: xr.Dataset, config: PlanConfig) -> DeploymentProblem:
     unit_cost = ds["unit_cost"].values
     mean, variance = coverage_demand(ds, config.coverage_periods)
     counts = ds["forecast_distribution"].values[:, 0] != "normal"
-    price = channel_prices(ds)[sku, channel]
-    margin = np.maximum(price - unit_cost[sku], MARGIN_FLOOR * unit_cost[sku])
-    margin = margin * np.where(ds["backorders"].values[channel], BACKORDER_VALUE, 1.0)
-    width, value = value_curves(mean, variance, margin, counts=counts)
-    phase = period_curves(ds, config, margin, counts) if config.periods > 1 else {}
+    margin = stream_margins(ds)
+    width, value = value_curves(mean, variance,
+                                service_value_horizon(ds, config.coverage_periods),
+                                counts=counts)
+    phase = period_curves(ds, config, counts) if config.periods > 1 else {}
 
     eligible = ds["eligible"].values[channel, region]                   # (series, location)
     pair_stream, pair_location = np.nonzero(eligible)
@@ -235,18 +235,22 @@ def build_problem(ds: xr.Dataset, config: PlanConfig) -> DeploymentProblem:
         presentation_penalty=PRESENTATION_PENALTY * unit_cost[:, None] * np.ones((1, n_loc)),
         fair_share_floor=floor,
         fair_share_penalty=FAIR_SHARE_PENALTY * margin,
+        fulfilment_cost=fulfilment_costs(ds, pair_stream, pair_location),
         **phase,
     )
 
 
-def period_curves(ds: xr.Dataset, config: PlanConfig, margin: np.ndarray,
+def period_curves(ds: xr.Dataset, config: PlanConfig,
                   counts: np.ndarray) -> dict[str, object]:
     """The time-phased LP's fields: periods, lane lead times and the value curves per period.
 
     Stream s's period-t curve values its cumulative service Y through period t at
-    ``(margin / C) x E[min(D[0..t], Y)]``, D[0..t] its demand over forecast steps 0..t (mean
-    and variance summed over the steps): the horizon's expected sales counted once per period
-    they are available for (`solvers.phased`), on the quantiles of `COARSE_GRID`. Later moves
+    ``v x E[min(D[0..t], Y)]``, D[0..t] its demand over forecast steps 0..t (mean and variance
+    summed over the steps) and v `engine.economics.service_value_per_period`: ``margin / C``
+    for a lost-sale channel (the horizon's expected sales counted once per period they are
+    available for, `solvers.phased`), the backorder cost per period for a channel whose
+    customers wait (the shortfall through t is the backlog the simulation charges at the end
+    of t), on the quantiles of `COARSE_GRID`. Later moves
     (after tonight) follow the replenishment lanes (`engine.network.replenishment_lane`):
     the plan's intention to replenish; tonight any usable lane may move stock.
     """
@@ -262,7 +266,8 @@ def period_curves(ds: xr.Dataset, config: PlanConfig, margin: np.ndarray,
             [variance, variance[:, -1:] + extra * ds["forecast_variance"].values[:, -1:]],
             axis=1)
     n = mean.shape[0]
-    width, value = value_curves(mean.ravel(), variance.ravel(), np.repeat(margin, periods),
+    per_period = service_value_per_period(ds, periods)
+    width, value = value_curves(mean.ravel(), variance.ravel(), np.repeat(per_period, periods),
                                 counts=np.repeat(counts, periods), grid=COARSE_GRID)
     segments = width.shape[1]
     usable = usable_lanes(ds, config)
@@ -271,7 +276,7 @@ def period_curves(ds: xr.Dataset, config: PlanConfig, margin: np.ndarray,
     return {"periods": periods, "lane_lead_time": lead.astype(np.int64),
             "later_lanes": replenishing,
             "period_width": width.reshape(n, periods, segments),
-            "period_value": value.reshape(n, periods, segments) / periods}
+            "period_value": value.reshape(n, periods, segments)}
 
 
 def usable_lanes(ds: xr.Dataset, config: PlanConfig) -> np.ndarray:

@@ -16,9 +16,10 @@ The planning dataset becomes `engine.simulation.NetworkArrays`:
 - **streams**: every series, served first from the locations where tonight's plan ring-fenced
   stock for it (the largest allocation first), then from its other eligible locations in the
   preference order of `engine.network` (its primary location first); its channel decides
-  whether unmet demand waits (backorders, costing 10% of the margin per period) or is lost
-  (costing the margin); demand per period is drawn from the forecast distribution of each
-  step (negative binomial, Poisson or normal);
+  whether unmet demand waits (backorders, costing 10% of the margin per week waited) or is
+  lost (costing the margin): `engine.economics`, the penalties the plan was made with; demand
+  per period is drawn from the forecast distribution of each step (negative binomial, Poisson
+  or normal);
 - **rationing** at a short source: by the priority of the channels a location serves, or fair
   share (configuration ``rationing``).
 
@@ -37,6 +38,7 @@ import pandas as pd
 import xarray as xr
 from scipy import stats
 
+from engine.economics import shortage_costs
 from engine.inputs.calendar import periods_per_year
 from engine.network import (
     SUPPLIER_LEAD_TIME_DAYS,
@@ -51,10 +53,8 @@ from engine.network import (
 from engine.outputs import KPIS
 from engine.simulation import NetworkArrays, simulate_network
 from engine.simulation.network import DEFAULT_EXECUTION, Execution
-from engine.stages.plan import MARGIN_FLOOR, channel_prices
 from models.distributions import Family, family_codes
 
-BACKORDER_COST_RATE = 0.1
 QUANTILES = (0.1, 0.9)
 SPREAD_KPIS = ("fill_rate", "cycle_service_level", "lost_sales")
 """Stream KPIs written with their spread across samples (``_q10``, ``_q90``)."""
@@ -120,9 +120,7 @@ def network_arrays(ds: xr.Dataset, config: SimulationConfig) -> NetworkArrays:
     assert (order == np.arange(len(sku))).all(), "series are ordered by sku"
     counts = np.bincount(sku, minlength=n_sku)
     stream_locations, stream_ptr = preference_lists(ds, channel, region, allocated_units(ds))
-    price = channel_prices(ds)[sku, channel]
     unit_cost = ds["unit_cost"].values
-    margin = np.maximum(price - unit_cost[sku], MARGIN_FLOOR * unit_cost[sku])
     backorders = ds["backorders"].values[channel]
 
     on_hand = ds["on_hand"].values.astype(float).copy()
@@ -157,7 +155,7 @@ def network_arrays(ds: xr.Dataset, config: SimulationConfig) -> NetworkArrays:
         sku_stream_ptr=np.concatenate([[0], np.cumsum(counts)]),
         stream_ptr=stream_ptr, stream_locations=stream_locations,
         backorders=backorders,
-        shortage_cost=np.where(backorders, BACKORDER_COST_RATE * margin, margin),
+        shortage_cost=shortage_costs(ds),
         stream_priority=ds["priority"].values[channel].astype(float),
         review_period=review_periods(ds),
         supply_limit=np.where(terms.buys, terms.max_units, np.inf),

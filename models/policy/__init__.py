@@ -9,7 +9,8 @@ returns frozen result dataclasses; it never imports `engine`.
 - Vectorised targets for millions of SKU x location pairs: `stock_targets`, `echelon_targets`
   (`models.policy.targets`, with the demand distributions of `models.distributions`).
 - Cost-optimal echelon base-stock levels of a serial chain (Clark and Scarf, 1960; Chen and
-  Zheng, 1994): `serial_base_stock` (`models.policy.echelon`).
+  Zheng, 1994): `serial_base_stock`; the system level of a distribution tree under balanced
+  allocation (Eppen and Schrage, 1981): `balanced_allocation` (`models.policy.echelon`).
 - Targets straight from a forecast, calibrated on backtests of the protection-interval demand:
   `targets_from_forecast`, `targets_from_protection` (`models.policy.from_forecast`).
 
@@ -19,7 +20,12 @@ are charged on end-of-period on-hand stock and backorders; unmet demand is backo
 """
 
 from models.distributions import Family, FamilyChoice
-from models.policy.echelon import SerialBaseStock, serial_base_stock
+from models.policy.echelon import (
+    BalancedAllocation,
+    SerialBaseStock,
+    balanced_allocation,
+    serial_base_stock,
+)
 from models.policy.eoq import EOQResult, eoq
 from models.policy.from_forecast import targets_from_forecast, targets_from_protection
 from models.policy.newsvendor import NewsvendorResult, newsvendor
@@ -38,6 +44,7 @@ __all__ = [
     "NewsvendorResult",
     "RQResult",
     "SSResult",
+    "BalancedAllocation",
     "SerialBaseStock",
     "ServiceMeasure",
     "StockTargets",
@@ -46,6 +53,7 @@ __all__ = [
     "newsvendor",
     "optimal_rQ",
     "optimal_sS",
+    "balanced_allocation",
     "serial_base_stock",
     "stock_targets",
     "targets_from_forecast",

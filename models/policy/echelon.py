@@ -1,4 +1,4 @@
-"""Echelon base-stock levels of a serial supply chain: the Clark-Scarf model.
+"""Echelon base-stock levels: a serial chain (Clark-Scarf) and a distribution tree (Eppen-Schrage).
 
 A serial system of N stages: stage 1 sells to customers, stage j is replenished by stage j+1,
 stage N by an outside supplier with unlimited stock. Shipments into stage j take L_j periods;
@@ -27,13 +27,36 @@ The engine sets its echelon levels from service levels (`engine.stages.targets`)
 is the cost-optimal reference for serial chains, with the textbook's published answers as its
 tests.
 
+**Distribution tree** (`balanced_allocation`). A depot that holds no stock orders every period
+for N retailers, raising the system's echelon inventory position (retailer stock, everything in
+transit, minus backorders) to S0; an order arrives after L0 periods and is allocated at once so
+that every retailer's inventory position sits at the same fractile z of its demand over its own
+lead time plus one period, m_j + z s_j (m_j = mu_j (L_j + 1), s_j = sigma_j sqrt(L_j + 1); the
+balance assumption: no retailer already holds more than its share). Retailer j then runs short
+at the end of its cycle when
+
+    X_j = (D_j(L_j + 1) - m_j) + w_j (D(L0) - mu L0)  >  w_j (S0 - mu L0 - sum_i m_i)
+
+with w_j = s_j / sum_i s_i, D(L0) the demand of all retailers over the depot's lead time
+(mean mu L0, variance sigma^2 L0 with mu, sigma^2 the sums over the retailers) and
+Var X_j = s_j^2 + w_j^2 sigma^2 L0, so its cycle service level is
+Phi(w_j (S0 - mu L0 - sum m) / sd(X_j)). The smallest S0 giving every retailer at least alpha
+is the largest over j of mu L0 + sum m + z_alpha sd(X_j) / w_j; for N identical retailers it is
+Eppen and Schrage's N mu (L0 + L + 1) + z_alpha sigma sqrt(N L0 + N^2 (L + 1)). The engine's
+echelon targets use the same split (`engine.stages.targets.echelon_moments`, with the
+allocation in proportion to the mean demand); the tests check both formulas by simulating the
+system.
+
 References
 ----------
 A. J. Clark and H. Scarf, "Optimal policies for a multi-echelon inventory problem",
 *Management Science* 6(4), 1960. F. Chen and Y.-S. Zheng, "Lower bounds for multi-echelon
 stochastic inventory systems", *Management Science* 40(11), 1994. L. V. Snyder and
 Z.-J. M. Shen, *Fundamentals of Supply Chain Theory*, 2nd ed., Wiley, 2019, section 6.2
-(Example 6.1: S* = (6.51, 12.01, 22.70), expected cost 47.67).
+(Example 6.1: S* = (6.51, 12.01, 22.70), expected cost 47.67). G. Eppen and L. Schrage,
+"Centralized ordering policies in a multi-warehouse system with lead times and random demand",
+in *Multi-Level Production/Inventory Control Systems*, TIMS Studies in the Management
+Sciences 16, 1981, pp. 51-67.
 """
 
 from __future__ import annotations
@@ -44,7 +67,7 @@ import numpy as np
 import scipy.signal
 import scipy.stats
 
-from models.checks import check_range, float_array, nonnegative, positive
+from models.checks import check_range, float_array, nonnegative, positive, real
 
 #: Grid points per standard deviation of one period's demand (the grid's resolution).
 POINTS_PER_SD = 100
@@ -186,3 +209,87 @@ def _serial_iv(h, L, p, mu, sigma, levels):
         given = float_array(levels, "levels", shape=h.shape)
         check_range(given, "levels")
     return h, L, p, mu, sigma, given
+
+
+@dataclass(frozen=True)
+class BalancedAllocation:
+    """System level of a stockless depot and its retailers under balanced allocation.
+
+    Attributes
+    ----------
+    system_level : float
+        S0: the depot raises the system echelon inventory position to it every period.
+    cycle_mean, cycle_sd : numpy.ndarray, shape (N,)
+        m_j and s_j: each retailer's demand over its lead time plus one period; an allocation
+        raises retailer j's inventory position to m_j + z s_j, z common to all.
+    service_levels : numpy.ndarray, shape (N,)
+        The cycle service level (chance of no stockout at the end of a period) each retailer
+        gets at ``system_level``.
+    """
+
+    system_level: float
+    cycle_mean: np.ndarray
+    cycle_sd: np.ndarray
+    service_levels: np.ndarray
+
+
+def balanced_allocation(demand_mean, demand_sd, retailer_lead_time, *, depot_lead_time: float,
+                        service_level: float | None = None,
+                        system_level: float | None = None) -> BalancedAllocation:
+    """The depot's system level for a cycle service level at every retailer (Eppen-Schrage).
+
+    Parameters
+    ----------
+    demand_mean, demand_sd : array_like, shape (N,)
+        Each retailer's demand per period, normal N(mu_j, sigma_j^2), independent; mu_j >= 0,
+        sigma_j > 0.
+    retailer_lead_time : array_like, shape (N,)
+        L_j >= 0, periods from the depot's allocation to the retailer's receipt.
+    depot_lead_time : float
+        L0 >= 0, periods from the depot's order to its arrival (and allocation).
+    service_level : float, optional
+        alpha in (0, 1): the smallest system level giving every retailer at least alpha.
+    system_level : float, optional
+        A system level to evaluate instead (give exactly one of the two).
+
+    Returns
+    -------
+    BalancedAllocation
+
+    Examples
+    --------
+    Three identical retailers, N(10, 3^2) a period, L = 1, L0 = 2, alpha = 0.9:
+    3 x 10 x 4 + 1.2816 x 3 x sqrt(3 x 2 + 9 x 2) = 138.84.
+
+    >>> round(balanced_allocation([10] * 3, [3] * 3, [1] * 3, depot_lead_time=2,
+    ...                           service_level=0.9).system_level, 2)
+    138.84
+    """
+    mu = float_array(demand_mean, "demand_mean")
+    sigma = float_array(demand_sd, "demand_sd")
+    lead = float_array(retailer_lead_time, "retailer_lead_time")
+    if not (mu.ndim == 1 and mu.shape == sigma.shape == lead.shape and mu.size):
+        raise ValueError("demand_mean, demand_sd and retailer_lead_time must be 1-d arrays of "
+                         f"one length >= 1; found shapes {mu.shape}, {sigma.shape}, "
+                         f"{lead.shape}")
+    check_range(mu, "demand_mean", low=0.0)
+    check_range(sigma, "demand_sd", low=0.0, low_open=True)
+    check_range(lead, "retailer_lead_time", low=0.0)
+    depot_lead_time = nonnegative(depot_lead_time, "depot_lead_time")
+    if (service_level is None) == (system_level is None):
+        raise ValueError("give exactly one of service_level and system_level")
+    cycle_mean = mu * (lead + 1.0)
+    cycle_sd = sigma * np.sqrt(lead + 1.0)
+    w = cycle_sd / cycle_sd.sum()
+    spread = np.sqrt(cycle_sd**2 + w**2 * float((sigma**2).sum()) * depot_lead_time)
+    base = float(mu.sum()) * depot_lead_time + float(cycle_mean.sum())
+    if system_level is None:
+        alpha = real(service_level, "service_level")
+        if not 0.0 < alpha < 1.0:
+            raise ValueError(f"service_level must be in (0, 1); found {alpha!r}")
+        system_level = base + float(scipy.stats.norm.ppf(alpha) * (spread / w).max())
+    else:
+        system_level = real(system_level, "system_level")
+    levels = scipy.stats.norm.cdf(w * (float(system_level) - base) / spread)
+    return BalancedAllocation(system_level=float(system_level), cycle_mean=cycle_mean,
+                              cycle_sd=cycle_sd, service_levels=levels)
