@@ -189,3 +189,32 @@ def test_streams_draw_first_where_the_plan_put_their_stock(planned):
         assert list(mine[count:]) == [v for v in rule if allocated[s, v] <= 0]
         moved += int(list(mine) != list(rule))
     assert moved > 0                     # the plan does put some streams' stock elsewhere
+
+
+def test_the_simulated_demand_has_the_calibrated_variance_over_the_protection_interval(planned):
+    """`demand_parameters`: over each series' protection interval the simulated demand has the
+    variance the targets were set on (``protection_variance``), narrower or wider than the
+    forecast's independent periods (Poisson series can only be wider: counts stay at least
+    Poisson)."""
+    from engine.stages.simulate import demand_parameters
+    from models.distributions import Family
+    from models.forecast.protection import interval_weights
+
+    mean, variance, family, level = demand_parameters(planned)
+    length = planned["protection_lead_time"].values + planned["protection_review_period"].values
+    assert length.max() <= mean.shape[1]
+    w = interval_weights(length, mean.shape[1])
+    negbin = family == Family.NEGATIVE_BINOMIAL
+    poisson = family == Family.POISSON
+    excess = np.where(negbin[:, None], variance - mean, np.where(poisson[:, None], 0.0, variance))
+    M, V, Q = ((x * w).sum(axis=1) for x in (mean, np.where(poisson[:, None], mean, variance),
+                                             excess))
+    simulated = V + level * (Q + M**2)
+    target = planned["protection_variance"].values
+    raw = (np.where(poisson[:, None], mean, planned["forecast_variance"].values) * w).sum(axis=1)
+    active = (M > 0) & (raw > 0)
+    assert (level > 0).any() and (active & (target < raw)).any()     # both cases occur
+    floor = negbin & (variance <= mean * (1 + 1e-5) + 1e-8).any(axis=1)  # at the Poisson floor
+    check = active & ~floor & ~(poisson & (target < M))
+    np.testing.assert_allclose(simulated[check], target[check], rtol=1e-6)
+    assert (level[~active] == 0).all()

@@ -423,6 +423,7 @@ def simulate_network(arrays: NetworkArrays, *, samples: int, periods: int, seed:
                      demand: np.ndarray | None = None, demand_mean: np.ndarray | None = None,
                      demand_variance: np.ndarray | None = None,
                      demand_family: np.ndarray | None = None,
+                     demand_level_variance: np.ndarray | None = None,
                      rationing: Rationing = "priority", execution: Execution = DEFAULT_EXECUTION,
                      chunk_skus: int | None = None,
                      record_trajectory: bool = False) -> NetworkSimulation:
@@ -456,6 +457,17 @@ def simulate_network(arrays: NetworkArrays, *, samples: int, periods: int, seed:
         `models.distributions.Family` code of each stream: 0 normal (truncated at 0), 1
         Poisson, 2 negative binomial (which needs variance > mean in every period with mean
         > 0), 3 gamma.
+    demand_level_variance : float array, shape (S,), optional
+        Variance c >= 0 of a level factor U shared by all periods of a sample of each stream
+        (gamma, mean 1; none where c = 0, the default): forecast errors of neighbouring
+        periods share the level error, so the demand over several periods is wider than
+        independent periods make it. Given U, period t has mean m_t U and the family's
+        dispersion of that period: Poisson; negative binomial with the same shape n (variance
+        m_t U + (v_t - m_t) U^2); normal and gamma with the same coefficient of variation
+        (variance v_t U^2). A sum over periods then has variance
+        sum v_t + c (sum q_t + (sum m_t)^2), q_t = v_t - m_t (negative binomial), v_t (normal,
+        gamma) or 0 (Poisson). U is drawn, per sample, before the stream's periods, from the
+        SKU's demand generator.
     rationing : {"priority", "fair_share"}, default "priority"
         How a source short of stock splits it among its requesters.
     execution : {"serial", "prange", "threads"}, default `DEFAULT_EXECUTION`
@@ -521,8 +533,8 @@ def simulate_network(arrays: NetworkArrays, *, samples: int, periods: int, seed:
     [0.0, 8.0, 2.0]
     """
     run = _simulate_network_iv(arrays, samples, periods, seed, demand, demand_mean,
-                               demand_variance, demand_family, rationing, execution, chunk_skus,
-                               record_trajectory)
+                               demand_variance, demand_family, demand_level_variance, rationing,
+                               execution, chunk_skus, record_trajectory)
     execution = run.pop("execution")
     kernel = kernels.simulate_skus_parallel if execution == "prange" else kernels.simulate_skus
     threads = numba.get_num_threads() if execution == "threads" else 1
@@ -531,7 +543,8 @@ def simulate_network(arrays: NetworkArrays, *, samples: int, periods: int, seed:
 
 def _simulate(arrays: NetworkArrays, kernel, *, samples: int, periods: int, seed: int,
               demand, demand_mean, demand_variance, demand_family, rationing: str,
-              chunk_skus: int, record_trajectory: bool, threads: int = 1) -> NetworkSimulation:
+              chunk_skus: int, record_trajectory: bool, threads: int = 1,
+              demand_level_variance=None) -> NetworkSimulation:
     """Run ``kernel`` (a kernel of `network_kernels` or the plain-Python reference, same
     signature) on validated arguments, chunk by chunk of SKUs on ``threads`` threads; the
     demand of a chunk is drawn just before it is simulated, if not given."""
@@ -549,7 +562,7 @@ def _simulate(arrays: NetworkArrays, kernel, *, samples: int, periods: int, seed
         if demand is None:
             draws = _draw_demand(arrays, start, stop, samples=samples, periods=periods,
                                  seed=seed, mean=demand_mean, variance=demand_variance,
-                                 family=demand_family)
+                                 family=demand_family, level=demand_level_variance)
             offset = int(arrays.sku_stream_ptr[start])
         else:
             draws, offset = demand, 0
@@ -594,11 +607,12 @@ def _lead_time_keys(sku_key: np.ndarray, seed: int) -> np.ndarray:
 
 def _draw_demand(arrays: NetworkArrays, start: int, stop: int, *, samples: int, periods: int,
                  seed: int, mean: np.ndarray, variance: np.ndarray,
-                 family: np.ndarray) -> np.ndarray:
+                 family: np.ndarray, level: np.ndarray | None = None) -> np.ndarray:
     """Draw the demand of the streams of SKUs ``start:stop``, shape (rows, samples, periods).
 
     SKU k's streams, in index order, each draw a (samples, periods) array from the SKU's
-    generator ``PCG64(SeedSequence(seed, spawn_key=(sku_key[k], DEMAND_STREAM)))``.
+    generator ``PCG64(SeedSequence(seed, spawn_key=(sku_key[k], DEMAND_STREAM)))``, after
+    its level factors (``samples`` gamma draws) where its level variance is positive.
     """
     first = int(arrays.sku_stream_ptr[start])
     draws = np.empty((int(arrays.sku_stream_ptr[stop]) - first, samples, periods))
@@ -613,7 +627,9 @@ def _draw_demand(arrays: NetworkArrays, start: int, stop: int, *, samples: int, 
         for s in streams:
             m, v, out = mean[s], variance[s], draws[s - first]
             code = family[s]
-            if code == Family.POISSON:
+            if level is not None and level[s] > 0:
+                _draw_with_level(rng, m, v, code, float(level[s]), out)
+            elif code == Family.POISSON:
                 out[...] = rng.poisson(m, size)
             elif code == Family.NEGATIVE_BINOMIAL:
                 # numpy's parametrisation; a period with m = 0 gets n = 1, p = 1 (always 0)
@@ -628,6 +644,31 @@ def _draw_demand(arrays: NetworkArrays, start: int, stop: int, *, samples: int, 
                 np.maximum(out, 0.0, out=out)
                 out[:, m <= 0] = 0.0
     return draws
+
+
+def _draw_with_level(rng: np.random.Generator, m: np.ndarray, v: np.ndarray, code: int,
+                     c: float, out: np.ndarray) -> None:
+    """One stream's (samples, periods) draws with a level factor U ~ gamma(1/c, c) per sample
+    (`simulate_network`, ``demand_level_variance``)."""
+    samples = out.shape[0]
+    u = rng.gamma(1.0 / c, c, samples)[:, None]
+    shifted = m[None, :] * u
+    if code == Family.POISSON:
+        out[...] = rng.poisson(shifted)
+    elif code == Family.NEGATIVE_BINOMIAL:
+        n, _ = negative_binomial_parameters(m, v)        # the shape n is kept
+        n = np.broadcast_to(n, shifted.shape)
+        with np.errstate(all="ignore"):
+            p = np.where(shifted > 0, n / (n + shifted), 1.0)
+        out[...] = rng.negative_binomial(n, p)
+    elif code == Family.GAMMA:
+        shape, scale = gamma_parameters(m, v)
+        draws = rng.gamma(np.broadcast_to(shape, shifted.shape), scale[None, :] * u)
+        out[...] = np.where(v[None, :] > 0, draws, shifted)
+    else:  # NORMAL
+        out[...] = rng.normal(shifted, np.sqrt(v)[None, :] * u)
+        np.maximum(out, 0.0, out=out)
+        out[:, m <= 0] = 0.0
 
 
 # -- validation -----------------------------------------------------------------------------------
@@ -795,7 +836,7 @@ def _depths(source: np.ndarray) -> np.ndarray:
 
 
 def _simulate_network_iv(arrays, samples, periods, seed, demand, demand_mean, demand_variance,
-                         demand_family, rationing, execution, chunk_skus,
+                         demand_family, demand_level_variance, rationing, execution, chunk_skus,
                          record_trajectory) -> dict:
     """Validate the arguments of `simulate_network`; return them normalised."""
     if not isinstance(arrays, NetworkArrays):
@@ -814,6 +855,13 @@ def _simulate_network_iv(arrays, samples, periods, seed, demand, demand_mean, de
                   else whole(chunk_skus, "chunk_skus", minimum=1))
     S = arrays.streams
     parameters = (demand_mean, demand_variance, demand_family)
+    if demand_level_variance is not None:
+        if demand is not None:
+            raise ValueError("demand_level_variance goes with demand drawn from parameters "
+                             "(demand_mean, demand_variance, demand_family), not with draws")
+        demand_level_variance = float_array(demand_level_variance, "demand_level_variance",
+                                            shape=(S,), copy=False)
+        check_range(demand_level_variance, "demand_level_variance", low=0.0, style="entry")
     if demand is not None:
         if any(value is not None for value in parameters):
             raise ValueError("demand must be given either as draws (demand) or as parameters "
@@ -851,7 +899,8 @@ def _simulate_network_iv(arrays, samples, periods, seed, demand, demand_mean, de
                              f"= {m!r}")
     return {"samples": samples, "periods": periods, "seed": seed, "demand": demand,
             "demand_mean": demand_mean, "demand_variance": demand_variance,
-            "demand_family": demand_family, "rationing": rationing, "execution": execution,
+            "demand_family": demand_family, "demand_level_variance": demand_level_variance,
+            "rationing": rationing, "execution": execution,
             "chunk_skus": chunk_skus, "record_trajectory": bool(record_trajectory)}
 
 

@@ -335,6 +335,7 @@ def simulate_network_reference(arrays: NetworkArrays, **arguments) -> NetworkSim
     thread)."""
     run = _simulate_network_iv(arrays, **{"demand": None, "demand_mean": None,
                                           "demand_variance": None, "demand_family": None,
+                                          "demand_level_variance": None,
                                           "rationing": "priority", "execution": "serial",
                                           "chunk_skus": None, "record_trajectory": False,
                                           **arguments})

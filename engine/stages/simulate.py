@@ -19,7 +19,10 @@ The planning dataset becomes `engine.simulation.NetworkArrays`:
   whether unmet demand waits (backorders, costing 10% of the margin per week waited) or is
   lost (costing the margin): `engine.economics`, the penalties the plan was made with; demand
   per period is drawn from the forecast distribution of each step (negative binomial, Poisson
-  or normal);
+  or normal), made to agree with the distribution the targets were set on: over each series'
+  protection interval its variance is the calibrated one (`demand_parameters`: per-step
+  variances scaled down, or a level error shared by the periods of a sample when the
+  calibrated sums are wider than independent periods);
 - **rationing** at a short source: by the priority of the channels a location serves, or fair
   share (configuration ``rationing``).
 
@@ -54,6 +57,7 @@ from engine.outputs import KPIS
 from engine.simulation import NetworkArrays, simulate_network
 from engine.simulation.network import DEFAULT_EXECUTION, Execution
 from models.distributions import Family, family_codes
+from models.forecast.protection import interval_weights
 
 QUANTILES = (0.1, 0.9)
 SPREAD_KPIS = ("fill_rate", "cycle_service_level", "lost_sales")
@@ -252,24 +256,63 @@ def _add_scheduled(ds: xr.Dataset, pipeline: np.ndarray, horizon: int, dim: str,
     np.add.at(pipeline, (sku, location, step), ds[f"{dim}_quantity"].values)
 
 
-def demand_parameters(ds: xr.Dataset) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per-period demand mean, variance and family of every series for the simulator."""
+def demand_parameters(ds: xr.Dataset) -> tuple[np.ndarray, np.ndarray, np.ndarray,
+                                              np.ndarray]:
+    """Per-period demand mean, variance and family of every series, and its level variance,
+    for the simulator: the demand the targets were set on.
+
+    The targets protect each series' demand over its protection interval P = L + R with the
+    variance the forecast stage calibrated on backtest sums (``protection_variance``, T),
+    while the forecast's per-period variances v_t, added as if the periods were independent,
+    give V = sum over P of v_t. Where T < V the per-period variances are scaled by T / V
+    (counts stay at least Poisson); where T > V, the periods share a level error
+    (`engine.simulation.simulate_network`, ``demand_level_variance``) of variance
+    c = (T - V) / (Q + M^2), M and Q the interval's mean and the family's excess variance, so
+    that the simulated demand over P has the calibrated variance T whatever the period.
+
+    Returns
+    -------
+    mean, variance : numpy.ndarray, shape (series, step)
+    family : numpy.ndarray of int8, shape (series,)
+    level : numpy.ndarray, shape (series,)
+    """
     mean = np.maximum(ds["forecast_mean"].values, 0.0)
     variance = ds["forecast_variance"].values.copy()
     family = family_codes(ds["forecast_distribution"].values[:, 0])
     negbin = family == Family.NEGATIVE_BINOMIAL
+    level = np.zeros(len(family))
+    if "protection_variance" in ds:
+        length = ds["protection_lead_time"].values + ds["protection_review_period"].values
+        steps = mean.shape[1]
+        weights = interval_weights(length, steps)
+        beyond = np.maximum(length - steps, 0.0)
+
+        def over_interval(values):
+            return (values * weights).sum(axis=1) + beyond * values.mean(axis=1)
+
+        poisson = (family == Family.POISSON)[:, None]
+        excess = np.where(negbin[:, None], variance - mean, np.where(poisson, 0.0, variance))
+        M, Q = over_interval(mean), over_interval(excess)
+        V = over_interval(np.where(poisson, mean, variance))        # what the draws give
+        T = ds["protection_variance"].values
+        ok = (M > 0) & (V > 0) & np.isfinite(T) & (T > 0)
+        narrower = ok & (T < V)
+        variance[narrower] *= (T / np.where(narrower, V, 1.0))[narrower, None]
+        wider = ok & (T > V)
+        level[wider] = (T - V)[wider] / (np.maximum(Q, 0.0) + M**2)[wider]
     # the negative binomial needs variance above the mean in every period
     variance[negbin] = np.maximum(variance[negbin], mean[negbin] * (1 + 1e-6) + 1e-9)
-    return mean, variance, family
+    return mean, variance, family, level
 
 
 def add_simulation(ds: xr.Dataset, config: SimulationConfig = SimulationConfig()) -> xr.Dataset:
     """Simulate the network and add the KPIs (see the module docstring)."""
     arrays = network_arrays(ds, config)
-    mean, variance, family = demand_parameters(ds)
+    mean, variance, family, level = demand_parameters(ds)
     result = simulate_network(arrays, samples=config.samples, periods=ds.sizes["step"],
                               seed=config.seed, demand_mean=mean, demand_variance=variance,
-                              demand_family=family, rationing=config.rationing,
+                              demand_family=family, demand_level_variance=level,
+                              rationing=config.rationing,
                               execution=config.execution)
     summary = result.summary(QUANTILES)
     stream_kpi = list(summary.stream_kpis)
