@@ -201,3 +201,27 @@ def test_a_warehouse_protects_the_pools_it_feeds(planned):
         assert ds["target_mean"].values[:, r] * steps == pytest.approx(expected, rel=1e-6)
         alone = np.bincount(sku_of[own], weights=demand[own], minlength=ds.sizes["sku"])
         assert (expected > alone).any()
+
+
+def test_a_shared_location_is_set_for_its_last_served_channel(planned):
+    """Where a location serves channels of different priorities, its fill rate is the one that
+    gives the last-served channel its own (`models.policy.priority_fill_rates`), at least the
+    demand-weighted mean; a location serving one stream keeps that stream's level."""
+    from engine.network import series_index
+
+    ds = planned
+    sku, channel, _ = series_index(ds)
+    location = primary_location(ds)
+    level = ds["target_service_level"].values
+    rdc = np.flatnonzero(ds["location_kind"].values == "rdc")
+    weight = ds["forecast_mean"].values.sum(axis=1)
+    raised = 0
+    for k in range(ds.sizes["sku"]):
+        for j in rdc:
+            rows = np.flatnonzero((sku == k) & (location == j) & (weight > 0))
+            if rows.size < 2 or np.unique(ds["priority"].values[channel[rows]]).size < 2:
+                continue
+            mean = np.average(ds["service_level"].values[channel[rows]], weights=weight[rows])
+            assert level[k, j] >= mean - 1e-9
+            raised += level[k, j] > mean + 0.005
+    assert raised > 0

@@ -23,7 +23,10 @@ uses. Per (sku, location):
 - the family: `models.distributions.choose_family` on the sums (count data when every stream
   is a count);
 - service level: the demand-weighted mean of the service levels of the channels it serves,
-  meaning the fill rate (``service="fill_rate"``, default) or the cycle service level;
+  meaning the fill rate (``service="fill_rate"``, default) or the cycle service level; where
+  it serves several streams, at least the pooled fill rate that gives every stream its own
+  when they are served in priority order (replenishment of the locations it feeds first,
+  `priority_service_levels`, `models.policy.priority_fill_rates`);
 - the levels: the base-stock level meeting the service level with the exact shortage per
   review cycle, or, where the minimum lot (MOQ at DCs, pack size everywhere) exceeds a review
   period's demand, an (s, S) pair with S = s + lot (`models.policy.from_forecast`); capped at
@@ -62,7 +65,7 @@ from models.distributions import (
     rescaled_variance,
 )
 from models.forecast.protection import interval_weights
-from models.policy import targets_from_protection
+from models.policy import priority_fill_rates, targets_from_protection
 
 POLICY = "s,S"
 
@@ -138,7 +141,7 @@ def add_targets(ds: xr.Dataset, config: TargetConfig = TargetConfig()) -> xr.Dat
         moments.append(protection_moments(ds, "protection", lead[sku, d],
                                           np.full(len(sku), review[d]), counts))
     installation = _levels(ds, series, at, moments, lead + review[None, :], lead, lead_sd,
-                           terms, counts, config)
+                           terms, counts, config, nested=True)
 
     # echelon targets of the buying locations: the sum of the balanced-allocation levels of
     # the locations each root feeds (`echelon_moments`)
@@ -237,14 +240,16 @@ def echelon_moments(sku: np.ndarray, root: np.ndarray, location: np.ndarray,
 def _levels(ds: xr.Dataset, series: list[np.ndarray], at: list[np.ndarray],
             moments: list[dict[str, np.ndarray]], periods: np.ndarray, lead: np.ndarray,
             lead_sd: np.ndarray, terms, counts: np.ndarray,
-            config: TargetConfig) -> dict[str, np.ndarray]:
+            config: TargetConfig, *, nested: bool = False) -> dict[str, np.ndarray]:
     """Targets of every (sku, location) from the demand of the streams it protects.
 
     ``series[k]`` (stream positions) are protected at ``at[k]`` (location positions) with
     interval moments ``moments[k]`` (arrays over all streams); ``periods`` and ``lead`` are
     each pair's interval length and the lead time within it. Means and variances of the
     streams add, and so does the largest historical interval demand; a lead time's standard
-    deviation adds m^2 sd(L)^2.
+    deviation adds m^2 sd(L)^2. The service level is the demand-weighted mean of the streams'
+    levels, or with ``nested`` the pooled level that gives every stream its own level when
+    they are served in priority order (`priority_service_levels`), if higher.
     """
     n_sku, n_loc = ds.sizes["sku"], ds.sizes["location"]
     sku, channel, _ = series_index(ds)
@@ -262,6 +267,9 @@ def _levels(ds: xr.Dataset, series: list[np.ndarray], at: list[np.ndarray],
     has = pair["weight"] > 0
     service_level = np.where(has, pair["level"] / np.where(has, pair["weight"], 1.0),
                              config.default_service_level)
+    if nested:
+        service_level = np.maximum(service_level, priority_service_levels(
+            ds, series, at, moments, (n_sku, n_loc)))
     all_counts = pair["noncount"] == 0
 
     per_period = pair["mean"] / np.maximum(periods, 1e-12)
@@ -294,6 +302,43 @@ def _levels(ds: xr.Dataset, series: list[np.ndarray], at: list[np.ndarray],
            for c in ("safety_stock", "reorder_point", "order_up_to", "capped")}
     return {**out, "service_level": service_level, "per_period": per_period,
             "mean": pair["mean"]}
+
+
+def priority_service_levels(ds: xr.Dataset, series: list[np.ndarray], at: list[np.ndarray],
+                            moments: list[dict[str, np.ndarray]],
+                            shape: tuple[int, int]) -> np.ndarray:
+    """The fill rate each (sku, location) must be set for so that every stream it protects,
+    served in priority order, gets its own channel's fill rate (0 where it protects one stream).
+
+    A location serves replenishment of the locations it feeds first (the simulation ships to
+    requesters before its own customers' demand), then its own channels by decreasing priority
+    (ties: series order); `models.policy.priority_fill_rates` gives the pooled fill rate that
+    meets every stream's in that order.
+    """
+    sku, channel, _ = series_index(ds)
+    priority = ds["priority"].values[channel].astype(float)
+    target = ds["service_level"].values[channel].astype(float)
+    location = primary_location(ds)
+    parts = []
+    for rows, where, m in zip(series, at, moments, strict=True):
+        own = location[rows] == where
+        parts.append(pd.DataFrame({
+            "pair": sku[rows] * shape[1] + where, "rank": np.where(own, priority[rows], np.inf),
+            "series": rows, "target": np.clip(target[rows], 1e-6, 1 - 1e-6),
+            **{n: m[n][rows] for n in ("mean", "variance", "lead_mean", "lead_variance")}}))
+    entries = pd.concat(parts, ignore_index=True)
+    entries = entries[entries["mean"] > entries["lead_mean"]]       # demand within the cycle
+    entries = entries[entries.groupby("pair")["pair"].transform("size") > 1]
+    out = np.zeros(shape[0] * shape[1])
+    if entries.empty:
+        return out.reshape(shape)
+    entries = entries.sort_values(["pair", "rank", "series"], ascending=[True, False, True])
+    pairs, pooled = priority_fill_rates(
+        entries["pair"].to_numpy(), entries["target"].to_numpy(), entries["mean"].to_numpy(),
+        entries["variance"].to_numpy(), entries["lead_mean"].to_numpy(),
+        entries["lead_variance"].to_numpy())
+    out[pairs] = pooled
+    return out.reshape(shape)
 
 
 def protection_moments(ds: xr.Dataset, prefix: str, lead: np.ndarray, review: np.ndarray,
