@@ -70,7 +70,7 @@ def test_every_stream_gets_its_fill_rate_when_the_last_served_asks_most():
     assert fills[1] == pytest.approx(0.98, abs=0.005)
     assert fills[0] > 0.98
     mean_level = simulated_fill(base_stock_level(0.94, 2), priorities)
-    assert mean_level[1] < 0.95                              # the mean promise misses by > 3
+    assert mean_level[1] < 0.90                              # the mean misses by 8 points
 
 
 def test_the_first_served_asking_most_needs_little_more_than_the_mean():
