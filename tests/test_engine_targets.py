@@ -225,3 +225,21 @@ def test_a_shared_location_is_set_for_its_last_served_channel(planned):
             assert level[k, j] >= mean - 1e-9
             raised += level[k, j] > mean + 0.005
     assert raised > 0
+
+
+def test_lost_sales_channels_hold_less_by_the_sales_lost_over_the_lead_time(planned):
+    """The same network with every customer waiting: levels of locations whose own customers
+    do not wait are higher by floor((1 - fill rate) x lead-time demand)
+    (`models.policy.lost_sales`); DCs (replenishing others) are unchanged."""
+    waiting = planned.drop_vars([v for v in planned.data_vars if v.startswith("target_")])
+    waiting["backorders"] = waiting["backorders"] | True
+    waiting = add_targets(waiting)
+    lost = planned["target_order_up_to"].values
+    owed = waiting["target_order_up_to"].values
+    kind = planned["location_kind"].values
+    pools = kind == "pool"
+    online = ~planned["backorders"].values.astype(bool)
+    assert online.any()
+    difference = owed[:, pools] - lost[:, pools]
+    assert (difference >= 0).all() and (difference > 0).any()
+    np.testing.assert_array_equal(owed[:, kind == "dc"], lost[:, kind == "dc"])

@@ -28,10 +28,11 @@ uses. Per (sku, location):
   when they are served in priority order (replenishment of the locations it feeds first,
   `priority_service_levels`, `models.policy.priority_fill_rates`);
 - the levels: the base-stock level meeting the service level with the exact shortage per
-  review cycle, or, where the minimum lot (MOQ at DCs, pack size everywhere) exceeds a review
-  period's demand, an (s, S) pair with S = s + lot (`models.policy.from_forecast`); capped at
-  three times the largest historical interval demand (capped pairs are counted in the
-  manifest).
+  review cycle (for a fill rate, less the expected sales lost over the lead time where the
+  customers do not wait: `models.policy.lost_sales`), or, where the minimum lot (MOQ at DCs,
+  pack size everywhere) exceeds a review period's demand, an (s, S) pair with S = s + lot
+  (`models.policy.from_forecast`); capped at three times the largest historical interval
+  demand (capped pairs are counted in the manifest).
 
 The order-up-to level S is what the simulation and the deployment LP use with the reorder point
 s (periodic review (s, S): order up to S when the inventory position is at or below s).
@@ -65,7 +66,7 @@ from models.distributions import (
     rescaled_variance,
 )
 from models.forecast.protection import interval_weights
-from models.policy import priority_fill_rates, targets_from_protection
+from models.policy import lost_sales_shift, priority_fill_rates, targets_from_protection
 
 POLICY = "s,S"
 
@@ -300,8 +301,35 @@ def _levels(ds: xr.Dataset, series: list[np.ndarray], at: list[np.ndarray],
     shape = (n_sku, n_loc)
     out = {c: result[c].to_numpy().reshape(shape)
            for c in ("safety_stock", "reorder_point", "order_up_to", "capped")}
+    if nested and config.service == "fill_rate":
+        # customers of lost-sales channels do not wait: the lead time's lost sales are not
+        # owed, so the level is lower by their expected number (`models.policy.lost_sales`),
+        # in whole units (rounded down: never below what the fill rate needs)
+        lost = _lost_sales_share(ds, series, at, (n_sku, n_loc))
+        shift = np.floor(lost * lost_sales_shift(np.clip(service_level, 0.0, 1.0),
+                                                 pair["lead_mean"]) + 1e-9)
+        for c in ("safety_stock", "reorder_point", "order_up_to"):
+            out[c] = out[c] - shift
+        out["reorder_point"] = np.maximum(out["reorder_point"], 0.0)
+        out["order_up_to"] = np.maximum(out["order_up_to"], out["reorder_point"])
     return {**out, "service_level": service_level, "per_period": per_period,
             "mean": pair["mean"]}
+
+
+def _lost_sales_share(ds: xr.Dataset, series: list[np.ndarray], at: list[np.ndarray],
+                      shape: tuple[int, int]) -> np.ndarray:
+    """Share of each (sku, location)'s protected demand from its own customers in channels
+    without backorders (replenishment of the locations it feeds is re-requested, not lost)."""
+    sku, channel, _ = series_index(ds)
+    weight = ds["forecast_mean"].values.sum(axis=1)
+    lost_channel = ~ds["backorders"].values.astype(bool)[channel]
+    location = primary_location(ds)
+    total, lost = np.zeros(shape), np.zeros(shape)
+    for rows, where in zip(series, at, strict=True):
+        index = (sku[rows], where)
+        np.add.at(total, index, weight[rows])
+        np.add.at(lost, index, weight[rows] * (lost_channel[rows] & (location[rows] == where)))
+    return np.where(total > 0, lost / np.where(total > 0, total, 1.0), 0.0)
 
 
 def priority_service_levels(ds: xr.Dataset, series: list[np.ndarray], at: list[np.ndarray],
@@ -313,7 +341,8 @@ def priority_service_levels(ds: xr.Dataset, series: list[np.ndarray], at: list[n
     A location serves replenishment of the locations it feeds first (the simulation ships to
     requesters before its own customers' demand), then its own channels by decreasing priority
     (ties: series order); `models.policy.priority_fill_rates` gives the pooled fill rate that
-    meets every stream's in that order.
+    meets every own channel's in that order (the replenishment uses stock but asks for no fill
+    rate here: the locations fed hold their own targets).
     """
     sku, channel, _ = series_index(ds)
     priority = ds["priority"].values[channel].astype(float)
@@ -324,7 +353,10 @@ def priority_service_levels(ds: xr.Dataset, series: list[np.ndarray], at: list[n
         own = location[rows] == where
         parts.append(pd.DataFrame({
             "pair": sku[rows] * shape[1] + where, "rank": np.where(own, priority[rows], np.inf),
-            "series": rows, "target": np.clip(target[rows], 1e-6, 1 - 1e-6),
+            "series": rows,
+            # replenishment of the locations fed comes first and is their locations' promise,
+            # not this one's: it uses stock but asks for no fill rate here
+            "target": np.where(own, np.clip(target[rows], 1e-6, 1 - 1e-6), 1e-6),
             **{n: m[n][rows] for n in ("mean", "variance", "lead_mean", "lead_variance")}}))
     entries = pd.concat(parts, ignore_index=True)
     entries = entries[entries["mean"] > entries["lead_mean"]]       # demand within the cycle

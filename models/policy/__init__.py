@@ -11,6 +11,8 @@ returns frozen result dataclasses; it never imports `engine`.
 - Cost-optimal echelon base-stock levels of a serial chain (Clark and Scarf, 1960; Chen and
   Zheng, 1994): `serial_base_stock`; the system level of a distribution tree under balanced
   allocation (Eppen and Schrage, 1981): `balanced_allocation` (`models.policy.echelon`).
+- The lost-sales correction of a fill-rate level: `lost_sales_shift`
+  (`models.policy.lost_sales`).
 - The pooled fill rate of one stock serving several streams in priority order:
   `priority_fill_rates` (`models.policy.priority`).
 - Targets straight from a forecast, calibrated on backtests of the protection-interval demand:
@@ -30,6 +32,7 @@ from models.policy.echelon import (
 )
 from models.policy.eoq import EOQResult, eoq
 from models.policy.from_forecast import targets_from_forecast, targets_from_protection
+from models.policy.lost_sales import lost_sales_shift
 from models.policy.newsvendor import NewsvendorResult, newsvendor
 from models.policy.priority import priority_fill_rates
 from models.policy.rq import RQResult, optimal_rQ
@@ -57,6 +60,7 @@ __all__ = [
     "optimal_rQ",
     "optimal_sS",
     "balanced_allocation",
+    "lost_sales_shift",
     "priority_fill_rates",
     "serial_base_stock",
     "stock_targets",
