@@ -303,7 +303,31 @@ def _forecast_config(args) -> ForecastConfig:
                           middle_out=args.middle_out)
 
 
+def _check_paths(input_path, output) -> None:
+    """Path mistakes as usage errors (exit 2, one line) before any work: ``input_path`` must
+    be a directory; the nearest existing folder above ``output`` must be a directory we may
+    write in."""
+    if input_path is not None:
+        path = Path(input_path)
+        if not path.is_dir():
+            found = "no such directory" if not path.exists() else "a file"
+            raise UsageError(f"--input {path}: expected a directory of input tables, found "
+                             f"{found}")
+    if output is not None:
+        target = Path(output)
+        for folder in (target.parent, *target.parent.parents):
+            if not folder.exists():
+                continue
+            if not folder.is_dir():
+                raise UsageError(f"--output {target}: {folder} is a file, not a folder")
+            if not os.access(folder, os.W_OK | os.X_OK):
+                raise UsageError(f"--output {target}: no permission to write in {folder}")
+            break
+
+
 def _run(args, out: Console, err: Console) -> int:
+    _check_paths(None if args.demo else args.input,
+                 args.output or Path("runs") / "run")
     config = load_config(args.config) if args.config is not None else RunConfig()
     changes = {key: value for key, value in (
         ("horizon", args.horizon), ("models", args.models), ("solver", args.solver),
@@ -403,6 +427,7 @@ def _backtest(args, out: Console, err: Console) -> int:
         if args.horizon < 1:
             raise UsageError(f"--horizon must be at least 1; found {args.horizon}")
         config = config.replace(horizon=args.horizon)
+    _check_paths(None if args.demo else args.input, args.output)
     if args.output.exists() and not args.force:
         raise UsageError(f"{args.output} exists; pass --force to replace it")
     try:

@@ -114,3 +114,25 @@ def test_the_console_script_exit_codes(tmp_path):
     module = subprocess.run([sys.executable, "-m", "engine.cli", "--version"],
                             capture_output=True, text=True)
     assert module.returncode == 0 and "omnistock" in module.stdout
+
+
+@pytest.mark.parametrize("command", ["run", "backtest"])
+def test_path_mistakes_exit_2_with_one_line(capsys, tmp_path, command):
+    """A missing input folder, an input that is a file, an output under a file: exit 2, one
+    line naming the path, no traceback, nothing written (issue 17)."""
+    a_file = tmp_path / "sales.csv"
+    a_file.write_text("date,sku\n")
+    extra = ["--periods", "2"] if command == "backtest" else []
+    cases = [
+        (["--input", str(tmp_path / "missing"), "--output", str(tmp_path / "out")],
+         "found no such directory"),
+        (["--input", str(a_file), "--output", str(tmp_path / "out")], "found a file"),
+        (["--demo", "--skus", "50", "--output", str(a_file / "run")],
+         f"{a_file} is a file, not a folder"),
+    ]
+    for arguments, message in cases:
+        code, _, err = run_cli(capsys, command, *arguments, *extra)
+        assert code == 2, err
+        assert message in err
+        assert "Traceback" not in err and len(err.strip().splitlines()) == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["sales.csv"]
