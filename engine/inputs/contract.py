@@ -113,6 +113,9 @@ class Table:
 
 INF = math.inf
 NAN = math.nan
+MAX_UNITS = 1e12
+"""Largest quantity of units in one row (sales of a period, stock, a shipment): beyond it a
+number is a data error, and sums of squares of the history would leave float range."""
 
 _TABLES = (
     Table(
@@ -205,7 +208,8 @@ _TABLES = (
             Column("sku", "str", required=True, doc="SKU sold"),
             Column("channel", "str", required=True, doc="channel that sold it"),
             Column("region", "str", required=True, doc="region of the customer"),
-            Column("units", "float", required=True, minimum=0, doc="units sold in the period"),
+            Column("units", "float", required=True, minimum=0, maximum=MAX_UNITS,
+                   doc="units sold in the period"),
             Column("price", "float", default=NAN, minimum=0, min_inclusive=False,
                    doc="average selling price (empty: not recorded)"),
             Column("promo", "bool", default=False, doc="a promotion ran in the period"),
@@ -219,7 +223,8 @@ _TABLES = (
         (
             Column("sku", "str", required=True, doc="SKU"),
             Column("location", "str", required=True, doc="location holding it"),
-            Column("on_hand", "float", required=True, minimum=0, doc="units on hand now"),
+            Column("on_hand", "float", required=True, minimum=0, maximum=MAX_UNITS,
+                   doc="units on hand now"),
         ),
         key=("sku", "location"),
         doc="Stock on hand now. A missing (sku, location) holds zero.",
@@ -231,6 +236,7 @@ _TABLES = (
             Column("origin", "str", required=True, doc="shipping location"),
             Column("destination", "str", required=True, doc="receiving location"),
             Column("quantity", "float", required=True, minimum=0, min_inclusive=False,
+                   maximum=MAX_UNITS,
                    doc="units on the way"),
             Column("arrival_date", "date", required=True, doc="expected arrival"),
         ),
@@ -244,6 +250,7 @@ _TABLES = (
             Column("location", "str", required=True, doc="receiving location (usually a DC)"),
             Column("date", "date", required=True, doc="expected receipt date"),
             Column("quantity", "float", required=True, minimum=0, min_inclusive=False,
+                   maximum=MAX_UNITS,
                    doc="units to receive"),
         ),
         required=False,
