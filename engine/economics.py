@@ -103,10 +103,8 @@ def fulfilment_costs(ds: xr.Dataset, stream: np.ndarray, location: np.ndarray) -
     """
     sku, _, _ = series_index(ds)
     primary = primary_location(ds)[stream]
-    lane = replenishment_lane(ds)
-    lane_cost = ds["cost_per_unit"].values if ds.sizes.get("lane", 0) else np.zeros(0)
-    inbound = np.where(primary >= 0, lane[np.maximum(primary, 0)], -1)
-    leg = np.where(inbound >= 0, lane_cost[np.maximum(inbound, 0)] if lane_cost.size else 0.0,
-                   0.0)
+    inbound = np.where(primary >= 0, replenishment_lane(ds)[np.maximum(primary, 0)], -1)
+    cost = ds["cost_per_unit"].values if "cost_per_unit" in ds else np.zeros(0)
+    leg = np.append(cost, 0.0)[inbound]                             # no lane (-1): nothing
     floor = OFF_PRIMARY_COST * ds["unit_cost"].values[sku[stream]]
     return np.where(location == primary, 0.0, np.maximum(leg, floor))

@@ -56,8 +56,8 @@ from engine.network import (
 from engine.outputs import KPIS
 from engine.simulation import NetworkArrays, simulate_network
 from engine.simulation.network import DEFAULT_EXECUTION, Execution
+from engine.stages.targets import interval_sum
 from models.distributions import Family, family_codes
-from models.forecast.protection import interval_weights
 
 QUANTILES = (0.1, 0.9)
 SPREAD_KPIS = ("fill_rate", "cycle_service_level", "lost_sales")
@@ -283,12 +283,9 @@ def demand_parameters(ds: xr.Dataset) -> tuple[np.ndarray, np.ndarray, np.ndarra
     level = np.zeros(len(family))
     if "protection_variance" in ds:
         length = ds["protection_lead_time"].values + ds["protection_review_period"].values
-        steps = mean.shape[1]
-        weights = interval_weights(length, steps)
-        beyond = np.maximum(length - steps, 0.0)
 
         def over_interval(values):
-            return (values * weights).sum(axis=1) + beyond * values.mean(axis=1)
+            return interval_sum(values, length)
 
         poisson = (family == Family.POISSON)[:, None]
         excess = np.where(negbin[:, None], variance - mean, np.where(poisson, 0.0, variance))

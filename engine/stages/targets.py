@@ -142,7 +142,7 @@ def add_targets(ds: xr.Dataset, config: TargetConfig = TargetConfig()) -> xr.Dat
         moments.append(protection_moments(ds, "protection", lead[sku, d],
                                           np.full(len(sku), review[d]), counts))
     installation = _levels(ds, series, at, moments, lead + review[None, :], lead, lead_sd,
-                           terms, counts, config, nested=True)
+                           terms, counts, config, primary=location)
 
     # echelon targets of the buying locations: the sum of the balanced-allocation levels of
     # the locations each root feeds (`echelon_moments`)
@@ -241,7 +241,8 @@ def echelon_moments(sku: np.ndarray, root: np.ndarray, location: np.ndarray,
 def _levels(ds: xr.Dataset, series: list[np.ndarray], at: list[np.ndarray],
             moments: list[dict[str, np.ndarray]], periods: np.ndarray, lead: np.ndarray,
             lead_sd: np.ndarray, terms, counts: np.ndarray,
-            config: TargetConfig, *, nested: bool = False) -> dict[str, np.ndarray]:
+            config: TargetConfig, *,
+            primary: np.ndarray | None = None) -> dict[str, np.ndarray]:
     """Targets of every (sku, location) from the demand of the streams it protects.
 
     ``series[k]`` (stream positions) are protected at ``at[k]`` (location positions) with
@@ -249,15 +250,19 @@ def _levels(ds: xr.Dataset, series: list[np.ndarray], at: list[np.ndarray],
     each pair's interval length and the lead time within it. Means and variances of the
     streams add, and so does the largest historical interval demand; a lead time's standard
     deviation adds m^2 sd(L)^2. The service level is the demand-weighted mean of the streams'
-    levels, or with ``nested`` the pooled level that gives every stream its own level when
-    they are served in priority order (`priority_service_levels`), if higher.
+    levels. Given each series' ``primary`` location (installation levels), it is at least the
+    pooled level that gives every stream its own when they are served in priority order
+    (`priority_service_levels`), and fill-rate levels net the sales lost over the lead time by
+    the location's own lost-sales customers.
     """
     n_sku, n_loc = ds.sizes["sku"], ds.sizes["location"]
     sku, channel, _ = series_index(ds)
     weight = ds["forecast_mean"].values.sum(axis=1)
     level = ds["service_level"].values[channel]
     names = ("mean", "variance", "lead_mean", "lead_variance", "largest_sum")
-    pair = {n: np.zeros((n_sku, n_loc)) for n in (*names, "weight", "level", "noncount")}
+    lost_channel = ~ds["backorders"].values.astype(bool)[channel]
+    pair = {n: np.zeros((n_sku, n_loc))
+            for n in (*names, "weight", "level", "noncount", "lost_weight")}
     for rows, where, m in zip(series, at, moments, strict=True):
         index = (sku[rows], where)
         for n in names:
@@ -265,12 +270,15 @@ def _levels(ds: xr.Dataset, series: list[np.ndarray], at: list[np.ndarray],
         np.add.at(pair["weight"], index, weight[rows])
         np.add.at(pair["level"], index, weight[rows] * level[rows])
         np.add.at(pair["noncount"], index, (~counts[rows]).astype(float))
+        if primary is not None:   # own customers who do not wait (replenishment is re-requested)
+            np.add.at(pair["lost_weight"], index,
+                      weight[rows] * (lost_channel[rows] & (primary[rows] == where)))
     has = pair["weight"] > 0
     service_level = np.where(has, pair["level"] / np.where(has, pair["weight"], 1.0),
                              config.default_service_level)
-    if nested:
+    if primary is not None:
         service_level = np.maximum(service_level, priority_service_levels(
-            ds, series, at, moments, (n_sku, n_loc)))
+            ds, series, at, moments, primary))
     all_counts = pair["noncount"] == 0
 
     per_period = pair["mean"] / np.maximum(periods, 1e-12)
@@ -301,11 +309,11 @@ def _levels(ds: xr.Dataset, series: list[np.ndarray], at: list[np.ndarray],
     shape = (n_sku, n_loc)
     out = {c: result[c].to_numpy().reshape(shape)
            for c in ("safety_stock", "reorder_point", "order_up_to", "capped")}
-    if nested and config.service == "fill_rate":
+    if primary is not None and config.service == "fill_rate":
         # customers of lost-sales channels do not wait: the lead time's lost sales are not
         # owed, so the level is lower by their expected number (`models.policy.lost_sales`),
         # in whole units (rounded down: never below what the fill rate needs)
-        lost = _lost_sales_share(ds, series, at, (n_sku, n_loc))
+        lost = np.where(has, pair["lost_weight"] / np.where(has, pair["weight"], 1.0), 0.0)
         shift = np.floor(lost * lost_sales_shift(np.clip(service_level, 0.0, 1.0),
                                                  pair["lead_mean"]) + 1e-9)
         for c in ("safety_stock", "reorder_point", "order_up_to"):
@@ -316,27 +324,12 @@ def _levels(ds: xr.Dataset, series: list[np.ndarray], at: list[np.ndarray],
             "mean": pair["mean"]}
 
 
-def _lost_sales_share(ds: xr.Dataset, series: list[np.ndarray], at: list[np.ndarray],
-                      shape: tuple[int, int]) -> np.ndarray:
-    """Share of each (sku, location)'s protected demand from its own customers in channels
-    without backorders (replenishment of the locations it feeds is re-requested, not lost)."""
-    sku, channel, _ = series_index(ds)
-    weight = ds["forecast_mean"].values.sum(axis=1)
-    lost_channel = ~ds["backorders"].values.astype(bool)[channel]
-    location = primary_location(ds)
-    total, lost = np.zeros(shape), np.zeros(shape)
-    for rows, where in zip(series, at, strict=True):
-        index = (sku[rows], where)
-        np.add.at(total, index, weight[rows])
-        np.add.at(lost, index, weight[rows] * (lost_channel[rows] & (location[rows] == where)))
-    return np.where(total > 0, lost / np.where(total > 0, total, 1.0), 0.0)
-
-
 def priority_service_levels(ds: xr.Dataset, series: list[np.ndarray], at: list[np.ndarray],
                             moments: list[dict[str, np.ndarray]],
-                            shape: tuple[int, int]) -> np.ndarray:
+                            primary: np.ndarray) -> np.ndarray:
     """The fill rate each (sku, location) must be set for so that every stream it protects,
-    served in priority order, gets its own channel's fill rate (0 where it protects one stream).
+    served in priority order, gets its own channel's fill rate (0 where it protects one stream);
+    ``primary`` is each series' primary location.
 
     A location serves replenishment of the locations it feeds first (the simulation ships to
     requesters before its own customers' demand), then its own channels by decreasing priority
@@ -347,10 +340,10 @@ def priority_service_levels(ds: xr.Dataset, series: list[np.ndarray], at: list[n
     sku, channel, _ = series_index(ds)
     priority = ds["priority"].values[channel].astype(float)
     target = ds["service_level"].values[channel].astype(float)
-    location = primary_location(ds)
+    shape = (ds.sizes["sku"], ds.sizes["location"])
     parts = []
     for rows, where, m in zip(series, at, moments, strict=True):
-        own = location[rows] == where
+        own = primary[rows] == where
         parts.append(pd.DataFrame({
             "pair": sku[rows] * shape[1] + where, "rank": np.where(own, priority[rows], np.inf),
             "series": rows,
@@ -400,7 +393,7 @@ def protection_moments(ds: xr.Dataset, prefix: str, lead: np.ndarray, review: np
     count = counts[changed]
     for mean_name, variance_name, length in (("mean", "variance", (lead + review)[changed]),
                                              ("lead_mean", "lead_variance", lead[changed])):
-        new_mean = _interval_mean(steps, length)
+        new_mean = interval_sum(steps, length)
         out[variance_name][changed] = rescaled_variance(
             out[mean_name][changed], out[variance_name][changed], new_mean, counts=count)
         out[mean_name][changed] = new_mean
@@ -409,9 +402,10 @@ def protection_moments(ds: xr.Dataset, prefix: str, lead: np.ndarray, review: np
     return out
 
 
-def _interval_mean(steps: np.ndarray, length: np.ndarray) -> np.ndarray:
-    """Forecast summed over ``length`` periods per row (fractional last period; periods beyond
-    the forecast horizon at the mean of the horizon's)."""
+def interval_sum(steps: np.ndarray, length: np.ndarray) -> np.ndarray:
+    """Per-step values (forecast means or variances) summed over ``length`` periods per row
+    (fractional last period; periods beyond the forecast horizon at the mean of the horizon's).
+    """
     horizon = steps.shape[1]
     weights = interval_weights(length, horizon)
     beyond = np.maximum(length - horizon, 0.0)
