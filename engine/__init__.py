@@ -23,15 +23,44 @@ InputError, Problem
     Bad input: every problem with its table, row, column, expected and found.
 """
 
-from engine.backtesting import BacktestSettings, backtest, write_backtest
-from engine.demo import demo_inputs, demo_tables
-from engine.errors import InputError, Problem
-from engine.inputs.load import load_inputs, write_inputs
-from engine.orders import Plan, reoptimize
-from engine.pipeline.config import RunConfig, load_config
-from engine.pipeline.nightly import InputSource, run
-from engine.scenario import run_scenario, run_scenarios
-from engine.simulation import PolicySimulation, simulate_policy
+import importlib
+
+_HOMES = {
+    "BacktestSettings": "engine.backtesting",
+    "backtest": "engine.backtesting",
+    "write_backtest": "engine.backtesting",
+    "demo_inputs": "engine.demo",
+    "demo_tables": "engine.demo",
+    "InputError": "engine.errors",
+    "Problem": "engine.errors",
+    "load_inputs": "engine.inputs.load",
+    "write_inputs": "engine.inputs.load",
+    "Plan": "engine.orders",
+    "reoptimize": "engine.orders",
+    "RunConfig": "engine.pipeline.config",
+    "load_config": "engine.pipeline.config",
+    "InputSource": "engine.pipeline.nightly",
+    "run": "engine.pipeline.nightly",
+    "run_scenario": "engine.scenario",
+    "run_scenarios": "engine.scenario",
+    "PolicySimulation": "engine.simulation",
+    "simulate_policy": "engine.simulation",
+}
+"""Where each public name lives: imported on first use (PEP 562), so that ``import engine``
+and ``omnistock --version`` do not load statsforecast, numba and the solvers."""
+
+
+def __getattr__(name: str):
+    if name not in _HOMES:
+        raise AttributeError(f"module 'engine' has no attribute {name!r}")
+    value = getattr(importlib.import_module(_HOMES[name]), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_HOMES])
+
 
 __all__ = [
     "BacktestSettings",

@@ -38,6 +38,7 @@ from engine.demo import DEFAULT_SKUS, MAX_SKUS, MIN_SKUS, demo_inputs
 from engine.errors import InputError
 from engine.inputs.calendar import normalize_freq
 from engine.inputs.load import load_inputs, write_inputs
+from engine.inputs.validate import as_of_date
 from engine.inputs.yamlfile import YamlFileError
 from engine.outputs import MANIFEST
 from engine.pipeline.config import SOLVERS, RunConfig, load_config
@@ -120,6 +121,7 @@ def _parser() -> argparse.ArgumentParser:
     validate.add_argument("input", type=Path, help="input directory")
     validate.add_argument("--freq", type=_freq, help="period frequency (D, W, W-XXX, MS); "
                           "default: inferred from the sales dates")
+    _as_of_option(validate)
 
     run = _command(commands, "run", _run, "run the nightly job: load and check, forecast, "
                    "stock targets; writes a run directory atomically")
@@ -213,7 +215,14 @@ def _source_options(parser: argparse.ArgumentParser, *, seed_flag: str = "--seed
     parser.add_argument("--freq", type=_freq, help="period frequency: of the input (D, W, "
                         "W-XXX, MS; default: inferred from the sales dates) or of the demo (W "
                         "or D; default: W)")
+    _as_of_option(parser)
     _demo_options(parser, seed_flag=seed_flag)
+
+
+def _as_of_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--as-of", dest="as_of", type=_date, metavar="YYYY-MM-DD",
+                        help="the day the plan is made: sales dated after it are input "
+                             "problems (default: today)")
 
 
 def _forecast_options(parser: argparse.ArgumentParser) -> None:
@@ -260,6 +269,13 @@ def _freq(text: str) -> str:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+def _date(text: str) -> str:
+    try:
+        return f"{as_of_date(text):%Y-%m-%d}"
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def _timed(err: Console, label: str, work: Callable):
     start = time.perf_counter()
     err.print(f"{label} ...", markup=False)
@@ -279,7 +295,8 @@ def _demo(args, out: Console, err: Console) -> int:
 
 
 def _validate(args, out: Console, err: Console) -> int:
-    ds = _timed(err, f"checking {args.input}", lambda: load_inputs(args.input, freq=args.freq))
+    ds = _timed(err, f"checking {args.input}",
+                lambda: load_inputs(args.input, freq=args.freq, as_of=args.as_of))
     out.print(f"{args.input}: valid ({ds.sizes['sku']:,} SKUs, {ds.sizes['series']:,} series, "
               f"{ds.sizes['period']} periods of {ds.attrs['freq']})", markup=False)
     return ExitCode.OK
@@ -293,7 +310,8 @@ def _load(args, err: Console):
             raise UsageError(f"the demo has weekly (W) or daily (D) periods; found {freq}")
         return _timed(err, f"generating the demo network ({args.skus:,} SKUs)",
                       lambda: demo_inputs(skus=args.skus, seed=args.seed, freq=freq))
-    return _timed(err, f"loading {args.input}", lambda: load_inputs(args.input, freq=args.freq))
+    return _timed(err, f"loading {args.input}",
+                  lambda: load_inputs(args.input, freq=args.freq, as_of=args.as_of))
 
 
 def _forecast_config(args) -> ForecastConfig:
@@ -332,6 +350,7 @@ def _run(args, out: Console, err: Console) -> int:
     changes = {key: value for key, value in (
         ("horizon", args.horizon), ("models", args.models), ("solver", args.solver),
         ("seed", args.run_seed), ("freq", args.freq if not args.demo else None),
+        ("as_of", args.as_of if not args.demo else None),
         ("workers", args.workers))
         if value is not None}
     if changes:

@@ -70,6 +70,21 @@ def test_bad_input_exits_2_with_every_problem_and_no_traceback(capsys, write_inp
     assert "Traceback" not in err and out == ""
 
 
+def test_a_future_sales_date_stops_the_run_with_exit_2(capsys, write_input, tiny_tables,
+                                                       tmp_path):
+    tiny_tables["sales"].loc[3, "date"] = "2027-06-07"
+    directory = str(write_input(tiny_tables))
+    code, out, err = run_cli(capsys, "run", "--input", directory, "--as-of", "2026-03-01",
+                             "--output", str(tmp_path / "run"))
+    assert code == 2
+    assert ("sales.csv row 4 (line 5), column date: expected a date on or before the as-of "
+            "date 2026-03-01 (--as-of), found 2027-06-07") in err
+    assert "Traceback" not in err and not (tmp_path / "run").exists()
+    code, _, err = run_cli(capsys, "validate", directory, "--as-of", "2026-02-30")
+    assert code == 2
+    assert "argument --as-of: expected a date (YYYY-MM-DD), found '2026-02-30'" in err
+
+
 def test_bad_arguments_exit_2(capsys, tmp_path):
     code, _, err = run_cli(capsys, "demo", str(tmp_path / "x"), "--skus", "10")
     assert code == 2
@@ -115,6 +130,22 @@ def test_the_console_script_exit_codes(tmp_path):
     module = subprocess.run([sys.executable, "-m", "engine.cli", "--version"],
                             capture_output=True, text=True)
     assert module.returncode == 0 and "omnistock" in module.stdout
+
+
+def test_the_version_loads_nothing_heavy():
+    """``omnistock --version`` took 3 s and 350 MB importing every stage (issue 17): the
+    console script's front door answers it with the engine's package alone."""
+    probe = ("import sys; from engine.launcher import main; code = main(['--version']); "
+             "heavy = [m for m in ('statsforecast', 'numba', 'highspy', 'pulp', 'xarray', "
+             "'engine.cli') if m in sys.modules]; print(code, heavy)")
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [f"omnistock {engine.__version__}", "0 []"]
+    # import engine is light too; its public names load on first use
+    probe = ("import sys, engine; light = 'xarray' not in sys.modules; engine.load_inputs; "
+             "print(light, 'xarray' in sys.modules)")
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert result.stdout.split() == ["True", "True"], result.stderr
 
 
 @pytest.mark.parametrize("command", ["run", "backtest"])

@@ -12,7 +12,14 @@ import solvers
 from engine import cli
 from engine.network import lane_kinds
 from engine.stages.forecasting import ForecastConfig, add_forecast
-from engine.stages.plan import PlanConfig, add_plan, build_problem, plan_table, usable_lanes
+from engine.stages.plan import (
+    PlanConfig,
+    add_plan,
+    build_problem,
+    closed_locations,
+    plan_table,
+    usable_lanes,
+)
 from engine.stages.targets import add_targets
 
 
@@ -306,3 +313,22 @@ def test_serving_away_from_the_primary_location_costs_at_least_the_lane_into_it(
                                np.maximum(leg, OFF_PRIMARY_COST
                                           * targeted["unit_cost"].values[sku]))
     assert (problem.fulfilment_cost[away] > 0).all()
+
+
+def test_a_location_of_capacity_0_receives_nothing(targeted):
+    """Capacity 0 is a closed location (issue 17, point 9: the plan still moved 286 units in):
+    no move or purchase goes to it, and the manifest lists it."""
+    ds = targeted.copy()
+    capacity = ds["location_capacity"].values.copy()
+    names = list(ds["location"].values)
+    for closed in ("rdc_east", "dc_main"):
+        capacity[names.index(closed)] = 0.0
+    ds["location_capacity"] = ("location", capacity)
+    before, _ = add_plan(targeted)
+    assert (before["move_destination"].values == "rdc_east").any()
+    assert (before["purchase_location"].values == "dc_main").any()
+    after, _ = add_plan(ds)
+    assert not (after["move_destination"].values == "rdc_east").any()
+    assert not (after["purchase_location"].values == "dc_main").any()
+    assert (after["move_origin"].values == "rdc_east").any()     # its stock may still leave
+    assert closed_locations(ds) == ["dc_main", "rdc_east"]

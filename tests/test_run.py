@@ -185,6 +185,7 @@ def _write(directory: Path, name: str, text: str) -> Path:
     ("service_levels: {jd: 1.2}\n", r"key service_levels: expected a mapping of channel"),
     ("middle_out: maybe\n", r"key middle_out: expected true or false, found 'maybe'"),
     ("freq: H\n", r"key freq: freq must be one of"),
+    ("as_of: 2026-02-30\n", r"key as_of: expected a date \(YYYY-MM-DD\), found '2026-02-30'"),
     ("horizon: [1\n", r"run.yaml line \d+: not valid YAML"),
     ("- 1\n- 2\n", r"expected a mapping of settings, found list"),
 ])

@@ -323,6 +323,42 @@ def test_a_date_off_the_inferred_frequency(write_input, tiny_tables):
         load_inputs(write_input(tiny_tables), freq="W")
 
 
+def test_a_sales_date_after_the_as_of_date(write_input, tiny_tables):
+    """One future-dated row (a typing mistake in an export) would stretch the history and wreck
+    the forecast: it is an input problem naming the row (issue 17, point 1)."""
+    tiny_tables["sales"].loc[3, "date"] = "2027-06-07"
+    with pytest.raises(InputError, match=r"sales\.csv row 4 \(line 5\), column date: expected "
+                                         r"a date on or before the as-of date 2026-03-01 "
+                                         r"\(--as-of\), found 2027-06-07"):
+        load_inputs(write_input(tiny_tables), as_of="2026-03-01")
+    # no other problem is reported for it (the frequency is inferred from the others)
+    error = _load_error(write_input, tiny_tables, as_of="2026-03-01")
+    assert len(error.problems) == 1
+    # with an as-of date after it, the row is valid history
+    assert load_inputs(write_input(tiny_tables), as_of="2027-06-30").sizes["period"] > 60
+
+
+def test_the_default_as_of_date_is_today(write_input, tiny_tables):
+    future = (pd.Timestamp.today().normalize() + pd.Timedelta(days=400))
+    future -= pd.Timedelta(days=future.weekday())           # a Monday
+    tiny_tables["sales"].loc[0, "date"] = f"{future:%Y-%m-%d}"
+    with pytest.raises(InputError, match=rf"as-of date {pd.Timestamp.today():%Y-%m-%d}"):
+        load_inputs(write_input(tiny_tables))
+
+
+def test_a_sales_date_long_before_the_history(write_input, tiny_tables):
+    """A 1900 date would make a history of 6,600 weeks (issue 17, point 2)."""
+    tiny_tables["sales"].loc[2, "date"] = "1900-01-01"
+    error = _load_error(write_input, tiny_tables)
+    assert len(error.problems) == 1
+    assert re.search(r"sales\.csv row 3 \(line 4\), column date: expected a date on or after "
+                     r"2006-02-09 \(at most 20 years before the latest sales date\), found "
+                     r"1900-01-01", str(error))
+    # twenty years of history are fine
+    tiny_tables["sales"].loc[2, "date"] = "2006-02-13"
+    assert load_inputs(write_input(tiny_tables), freq="W").sizes["period"] > 1000
+
+
 def test_declared_frequency_must_be_supported(write_input, tiny_tables):
     with pytest.raises(ValueError, match=r"freq must be one of W, D, W-MON"):
         load_inputs(write_input(tiny_tables), freq="H")

@@ -13,7 +13,7 @@ from engine.inputs.validate import check_tables
 
 
 def load_inputs(path: str | os.PathLike, *, freq: str | None = None, skus=None,
-                period_span=None) -> xr.Dataset:
+                period_span=None, as_of=None) -> xr.Dataset:
     """Read, check and assemble an input directory.
 
     Parameters
@@ -28,6 +28,8 @@ def load_inputs(path: str | os.PathLike, *, freq: str | None = None, skus=None,
         Only these SKUs (a partition read by a worker; the whole input was checked before).
     period_span : (date, date), optional
         The history's first and last period (a partition keeps the whole input's).
+    as_of : date-like, optional
+        The day the plan is made (default: today): sales dated after it are input problems.
 
     Returns
     -------
@@ -40,7 +42,8 @@ def load_inputs(path: str | os.PathLike, *, freq: str | None = None, skus=None,
         Listing every problem found, each with table, row, column, expected and found.
     """
     raw, problems = read_directory(path, skus=skus)
-    checked = check_tables(raw, freq=freq, source=str(path), problems=problems)
+    checked = check_tables(raw, freq=freq, source=str(path), problems=problems,
+                           as_of=as_of)
     return build_dataset(checked, period_span=period_span)
 
 

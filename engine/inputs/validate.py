@@ -11,12 +11,14 @@ The rules, in the order they run:
 4. the network makes sense: at least one DC, dedicated pools name their channel and serve only it,
    lanes join two different locations, every location is reachable from a DC along lanes, every
    traded (channel, region) has an eligible location in `fulfilment`;
-5. sales dates fall on the period frequency (declared, or inferred from the dates), promotion
-   windows end on or after they start.
+5. sales dates fall on the period frequency (declared, or inferred from the dates), none after
+   the as-of date (default: today) nor more than `MAX_HISTORY_YEARS` before the latest sales
+   date; promotion windows end on or after they start.
 """
 
 from __future__ import annotations
 
+import datetime
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -52,8 +54,27 @@ class CheckedTables:
     freq: str
 
 
+MAX_HISTORY_YEARS = 20
+"""A sales date more than this many years before the latest one is a typing mistake (a 1900
+date would make a history of thousands of periods)."""
+
+
+def as_of_date(value=None) -> pd.Timestamp:
+    """The as-of day: ``value`` (a date or ``YYYY-MM-DD``), or today; raises ValueError for
+    text that is not a date."""
+    if value is None:
+        return pd.Timestamp.today().normalize()
+    try:
+        if isinstance(value, str):
+            value = datetime.date.fromisoformat(value.strip())
+        return pd.Timestamp(value).normalize()
+    except (TypeError, ValueError):
+        raise ValueError(f"expected a date (YYYY-MM-DD), found {value!r}") from None
+
+
 def check_tables(raw: dict[str, RawTable], *, freq: str | None = None,
-                 source: str = "input", problems: Sequence[Problem] = ()) -> CheckedTables:
+                 source: str = "input", problems: Sequence[Problem] = (),
+                 as_of=None) -> CheckedTables:
     """Type every column and check every rule; raise one `InputError` listing all problems.
 
     Parameters
@@ -66,6 +87,9 @@ def check_tables(raw: dict[str, RawTable], *, freq: str | None = None,
         Name of the input in messages (its directory).
     problems : sequence of Problem
         Problems already found while reading; they are reported together with the rest.
+    as_of : date-like, optional
+        The day the plan is made (default: today): a sales row dated after it, or more than
+        `MAX_HISTORY_YEARS` before the latest sales date not after it, is a problem.
 
     Raises
     ------
@@ -80,7 +104,7 @@ def check_tables(raw: dict[str, RawTable], *, freq: str | None = None,
     checker.unique_keys()
     checker.references()
     checker.network()
-    found_freq = checker.dates(declared)
+    found_freq = checker.dates(declared, as_of_date(as_of))
     if checker.problems:
         raise InputError(checker.problems, source=source)
     return CheckedTables(checker.finished_tables(), found_freq or declared or "W-MON")
@@ -398,7 +422,7 @@ class _Checker:
 
     # -- rule 5: dates -----------------------------------------------------------------------
 
-    def dates(self, declared: str | None) -> str | None:
+    def dates(self, declared: str | None, as_of: pd.Timestamp) -> str | None:
         if "promotions" in self.frames:
             promotions = self.frames["promotions"]
             ok = self.valid("promotions", "start", "end")
@@ -412,6 +436,7 @@ class _Checker:
         sales = self.frames["sales"]
         ok = self.valid("sales", "date")
         dates = sales["date"].to_numpy()
+        ok = ok & self._dates_in_range(dates, ok, as_of)
         date_codes, uniques = pd.factorize(dates)
         distinct = np.unique(uniques[np.bincount(date_codes[ok], minlength=len(uniques)) > 0])
         if len(distinct) == 0:
@@ -431,6 +456,25 @@ class _Checker:
             self.report("sales", "date", off, f"the first day of a {freq} period",
                         lambda rows: [found] * len(rows))
         return freq
+
+    def _dates_in_range(self, dates: np.ndarray, ok: np.ndarray, as_of: pd.Timestamp
+                        ) -> np.ndarray:
+        """Report sales dates after ``as_of`` and before the plausible start; True where a
+        date is in range (or not a valid date)."""
+        late = ok & (dates > as_of.to_datetime64())
+        self.report("sales", "date", late,
+                    f"a date on or before the as-of date {as_of:%Y-%m-%d} (--as-of)",
+                    lambda rows: [_plain(dates[r]) for r in rows])
+        kept = ok & ~late
+        if not kept.any():
+            return ~late
+        start = pd.Timestamp(dates[kept].max()) - pd.DateOffset(years=MAX_HISTORY_YEARS)
+        early = kept & (dates < start.to_datetime64())
+        self.report("sales", "date", early,
+                    f"a date on or after {start:%Y-%m-%d} (at most {MAX_HISTORY_YEARS} years "
+                    "before the latest sales date)",
+                    lambda rows: [_plain(dates[r]) for r in rows])
+        return ~(late | early)
 
     # -- result ------------------------------------------------------------------------------
 

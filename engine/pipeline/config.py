@@ -9,6 +9,8 @@ key                        default      meaning
 =========================  ===========  ==========================================================
 horizon                    13           periods to forecast and plan for
 freq                       (inferred)   period frequency of the input (D, W, W-XXX, MS)
+as_of                      (today)      the day the plan is made (YYYY-MM-DD): sales dated
+                                        after it are input problems
 quantiles                  [0.1, 0.5,   forecast quantile levels written to forecast.parquet
                            0.9]
 models                     fast         forecast candidate profile: fast or accurate
@@ -40,6 +42,7 @@ import os
 from dataclasses import dataclass, field, fields
 
 from engine.inputs.calendar import normalize_freq
+from engine.inputs.validate import as_of_date
 from engine.inputs.yamlfile import Located, YamlFileError, YamlProblem, read_yaml
 from engine.stages.forecasting import ForecastConfig
 from engine.stages.plan import PlanConfig
@@ -63,6 +66,7 @@ class RunConfig:
 
     horizon: int = ForecastConfig.horizon
     freq: str | None = None
+    as_of: str | None = None
     quantiles: tuple[float, ...] = ForecastConfig.quantiles
     models: str = ForecastConfig.models
     selection: str = ForecastConfig.selection
@@ -181,6 +185,13 @@ def _check(key: str, value):
             return None, None
         try:
             return None, normalize_freq(str(value))
+        except ValueError as exc:
+            return str(exc), None
+    if key == "as_of":
+        if value is None:
+            return None, None
+        try:
+            return None, f"{as_of_date(value):%Y-%m-%d}"
         except ValueError as exc:
             return str(exc), None
     if key == "quantiles":

@@ -65,7 +65,13 @@ from engine.pipeline.tasks import (
     simulate_partition,
 )
 from engine.stages.forecasting import forecast_table
-from engine.stages.plan import add_plan, allocation_table, build_problem, plan_table
+from engine.stages.plan import (
+    add_plan,
+    allocation_table,
+    build_problem,
+    closed_locations,
+    plan_table,
+)
 from engine.stages.simulate import kpi_table
 from engine.stages.targets import add_targets, targets_table
 from models.policy.from_forecast import TARGET_CAP_MULTIPLE
@@ -94,10 +100,10 @@ class InputSource:
                 files[file.name] = _sha256(file)
         return {"directory": str(Path(self.path).resolve()), "files": files}
 
-    def load(self, freq: str | None) -> xr.Dataset:
+    def load(self, freq: str | None, as_of: str | None = None) -> xr.Dataset:
         if self.path is None:
             return demo_inputs(skus=self.demo_skus, seed=self.demo_seed, freq=self.demo_freq)
-        return load_inputs(self.path, freq=freq)
+        return load_inputs(self.path, freq=freq, as_of=as_of)
 
 
 def _sha256(file: Path) -> str:
@@ -236,7 +242,11 @@ def _plan_stage(ds: xr.Dataset, context: RunContext) -> xr.Dataset:
         "moves": int(ds.sizes["move"]), "units": float(ds["move_quantity"].values.sum()),
         "purchases": int(ds.sizes.get("purchase", 0)),
         "purchase_units": float(ds["purchase_quantity"].values.sum()),
+        "closed_locations": closed_locations(ds),
     }
+    if context.notes["allocation"]["closed_locations"]:
+        context.log.info("capacity 0, nothing moved in: "
+                         + ", ".join(context.notes["allocation"]["closed_locations"]))
     fallback = [sku for o in outcomes for sku in o.fallback_skus]
     if fallback:
         context.fallbacks["allocation_skus"] = fallback
@@ -361,7 +371,7 @@ def run(source: InputSource, config: RunConfig, output: str | os.PathLike, *,
         log.event("started", stage=name)
         tic = time.perf_counter()
         if name == "load":
-            ds = source.load(config.freq)
+            ds = source.load(config.freq, config.as_of)
         else:
             ds = next(s for s in stages if s.name == name).run(ds, context)
         seconds[name] = time.perf_counter() - tic

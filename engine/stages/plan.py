@@ -282,11 +282,17 @@ def period_curves(ds: xr.Dataset, config: PlanConfig,
 def usable_lanes(ds: xr.Dataset, config: PlanConfig) -> np.ndarray:
     """Lanes whose moves arrive within the coverage horizon (positions on ``lane``): lead time
     below ``coverage_periods`` in the time-phased LP (a move arriving at period C serves no
-    period of the horizon), at most ``coverage_periods`` in the one-period model."""
+    period of the horizon), at most ``coverage_periods`` in the one-period model; none into a
+    location of capacity 0 (closed: nothing is moved in, `closed_locations`)."""
     lead = ds["lead_time"].values
-    if config.periods > 1:
-        return np.flatnonzero(lead < config.periods)
-    return np.flatnonzero(lead <= config.coverage_periods)
+    arrives = lead < config.periods if config.periods > 1 else lead <= config.coverage_periods
+    destination = index_of(ds, "location", ds["lane_destination"].values)
+    return np.flatnonzero(arrives & (ds["location_capacity"].values[destination] > 0))
+
+
+def closed_locations(ds: xr.Dataset) -> list[str]:
+    """Locations of capacity 0: no move goes in; the run's manifest lists them."""
+    return [str(v) for v in ds["location"].values[ds["location_capacity"].values == 0]]
 
 
 def _store_pools(ds: xr.Dataset) -> np.ndarray:

@@ -102,7 +102,9 @@ def add_purchases(ds: xr.Dataset, *, supplier_lead_time_days: float,
     position = echelon_positions(ds, backorders)
     reorder = ds["target_echelon_reorder_point"].values
     up_to = ds["target_echelon_order_up_to"].values
-    quantity = np.where(terms.buys, purchase_quantities(
+    # a location of capacity 0 is closed: it buys nothing (nor receives moves, `engine.stages.plan`)
+    open_ = ds["location_capacity"].values[None, :] > 0
+    quantity = np.where(terms.buys & open_, purchase_quantities(
         position, reorder, up_to, pack_size=terms.pack_size, moq=terms.moq,
         max_units=terms.max_units), 0.0)
     sku, location = np.nonzero(quantity > 0)

@@ -159,7 +159,7 @@ def add_targets(ds: xr.Dataset, config: TargetConfig = TargetConfig()) -> xr.Dat
     np.maximum.at(interval, (sku[served], where[served]), echelon_periods[served])
     np.maximum.at(interval_lead, (sku[served], where[served]), echelon_lead[served])
     fed = _levels(ds, [np.flatnonzero(served)], [where[served]], [balanced],
-                  interval, interval_lead, lead_sd, terms, counts, config)
+                  interval, interval_lead, lead_sd, terms, counts, config, lost_shift=True)
     echelon = {"mean": np.zeros((n_sku, n_loc)), "reorder_point": np.zeros((n_sku, n_loc)),
                "order_up_to": np.zeros((n_sku, n_loc))}
     protected = np.zeros((n_sku, n_loc), dtype=bool)
@@ -241,8 +241,8 @@ def echelon_moments(sku: np.ndarray, root: np.ndarray, location: np.ndarray,
 def _levels(ds: xr.Dataset, series: list[np.ndarray], at: list[np.ndarray],
             moments: list[dict[str, np.ndarray]], periods: np.ndarray, lead: np.ndarray,
             lead_sd: np.ndarray, terms, counts: np.ndarray,
-            config: TargetConfig, *,
-            primary: np.ndarray | None = None) -> dict[str, np.ndarray]:
+            config: TargetConfig, *, primary: np.ndarray | None = None,
+            lost_shift: bool = False) -> dict[str, np.ndarray]:
     """Targets of every (sku, location) from the demand of the streams it protects.
 
     ``series[k]`` (stream positions) are protected at ``at[k]`` (location positions) with
@@ -252,8 +252,10 @@ def _levels(ds: xr.Dataset, series: list[np.ndarray], at: list[np.ndarray],
     deviation adds m^2 sd(L)^2. The service level is the demand-weighted mean of the streams'
     levels. Given each series' ``primary`` location (installation levels), it is at least the
     pooled level that gives every stream its own when they are served in priority order
-    (`priority_service_levels`), and fill-rate levels net the sales lost over the lead time by
-    the location's own lost-sales customers.
+    (`priority_service_levels`). Fill-rate levels net the sales lost over the lead time by
+    the location's own lost-sales customers (given ``primary``), or by every lost-sales
+    customer protected (``lost_shift``: echelon levels, whose lead time is the whole way
+    from the supplier to the customer's location).
     """
     n_sku, n_loc = ds.sizes["sku"], ds.sizes["location"]
     sku, channel, _ = series_index(ds)
@@ -270,9 +272,9 @@ def _levels(ds: xr.Dataset, series: list[np.ndarray], at: list[np.ndarray],
         np.add.at(pair["weight"], index, weight[rows])
         np.add.at(pair["level"], index, weight[rows] * level[rows])
         np.add.at(pair["noncount"], index, (~counts[rows]).astype(float))
-        if primary is not None:   # own customers who do not wait (replenishment is re-requested)
-            np.add.at(pair["lost_weight"], index,
-                      weight[rows] * (lost_channel[rows] & (primary[rows] == where)))
+        if primary is not None or lost_shift:   # customers who do not wait (replenishment
+            own = True if primary is None else primary[rows] == where   # is re-requested)
+            np.add.at(pair["lost_weight"], index, weight[rows] * (lost_channel[rows] & own))
     has = pair["weight"] > 0
     service_level = np.where(has, pair["level"] / np.where(has, pair["weight"], 1.0),
                              config.default_service_level)
@@ -309,7 +311,7 @@ def _levels(ds: xr.Dataset, series: list[np.ndarray], at: list[np.ndarray],
     shape = (n_sku, n_loc)
     out = {c: result[c].to_numpy().reshape(shape)
            for c in ("safety_stock", "reorder_point", "order_up_to", "capped")}
-    if primary is not None and config.service == "fill_rate":
+    if (primary is not None or lost_shift) and config.service == "fill_rate":
         # customers of lost-sales channels do not wait: the lead time's lost sales are not
         # owed, so the level is lower by their expected number (`models.policy.lost_sales`),
         # in whole units (rounded down: never below what the fill rate needs)
