@@ -10,6 +10,7 @@ Commands
 ``omnistock backtest``          replay the nightly plan against the actual sales, with baselines
 ``omnistock scenario run F...``  run what-if scenario files against a baseline and compare
 ``omnistock scenario check F...``  check scenario files
+``omnistock clean [FOLDER...]``  remove interrupted runs' checkpoints (default folder: runs)
 
 Exit codes: 0 ok, 2 bad input, configuration or arguments (a message, no traceback), 3 finished
 with fallbacks (listed in the manifest), 1 internal error.
@@ -38,11 +39,12 @@ from engine.demo import DEFAULT_SKUS, MAX_SKUS, MIN_SKUS, demo_inputs
 from engine.errors import InputError
 from engine.inputs.calendar import normalize_freq
 from engine.inputs.load import load_inputs, write_inputs
+from engine.inputs.tables import remove_path
 from engine.inputs.validate import as_of_date
 from engine.inputs.yamlfile import YamlFileError
 from engine.outputs import MANIFEST
 from engine.pipeline.config import SOLVERS, RunConfig, load_config
-from engine.pipeline.nightly import InputSource
+from engine.pipeline.nightly import InputSource, leftovers
 from engine.pipeline.nightly import run as run_pipeline
 from engine.pipeline.runlog import RunLog
 from engine.pipeline.summary import (
@@ -124,7 +126,8 @@ def _parser() -> argparse.ArgumentParser:
     _as_of_option(validate)
 
     run = _command(commands, "run", _run, "run the nightly job: load and check, forecast, "
-                   "stock targets; writes a run directory atomically")
+                   "stock targets, tonight's moves and purchases (the deployment LP), "
+                   "simulation; writes a run directory atomically (report.html inside)")
     _source_options(run, seed_flag="--demo-seed")
     run.add_argument("--output", type=Path,
                      help="run directory to create (default: runs/run-YYYYmmdd-HHMMSS)")
@@ -205,6 +208,11 @@ def _parser() -> argparse.ArgumentParser:
     scenario_check = _command(scenario_commands, "check", _scenario_check,
                               "check scenario files without running them")
     scenario_check.add_argument("files", nargs="+", type=Path, help="scenario files (YAML)")
+
+    clean = _command(commands, "clean", _clean, "remove the checkpoints of interrupted runs "
+                     "and what a crash left while replacing a directory")
+    clean.add_argument("folders", nargs="*", type=Path, default=[Path("runs")],
+                       help="folders holding run directories (default: runs)")
     return parser
 
 
@@ -476,6 +484,22 @@ def _backtest(args, out: Console, err: Console) -> int:
     print_table(table.set_index(["policy", "service_level"]), out, "backtest: fill rate and "
                 "stock value")
     out.print(f"wrote {args.output} ({result.seconds:,.0f} s)", markup=False)
+    return ExitCode.OK
+
+
+def _clean(args, out: Console, err: Console) -> int:
+    removed, size = 0, 0
+    for folder in args.folders:
+        if folder.exists() and not folder.is_dir():
+            raise UsageError(f"{folder}: expected a folder of run directories, found a file")
+        for path in leftovers(folder):
+            files = [path] if path.is_file() else [f for f in path.rglob("*") if f.is_file()]
+            bytes_ = sum(f.stat().st_size for f in files)
+            remove_path(path)
+            out.print(f"removed {path} ({bytes_ / 1e6:,.1f} MB)", markup=False)
+            removed, size = removed + 1, size + bytes_
+    out.print(f"{removed} leftover(s) removed, {size / 1e6:,.1f} MB freed" if removed
+              else "nothing to clean", markup=False)
     return ExitCode.OK
 
 

@@ -197,7 +197,9 @@ TARGETS = OutputTable(
 
 PLAN = OutputTable(
     "plan",
-    (_text("sku", "SKU"), _text("origin", "location shipping (empty for a suggestion)"),
+    (_text("sku", "SKU"),
+     _text("origin", "location shipping (a purchase: the supplier; a clearance: the location "
+                     "holding most of the stock)"),
      _text("destination", "location receiving (empty for a suggestion)"),
      _number("quantity", "units moved, or surplus units to clear"),
      _text("kind", f"one of {', '.join(PLAN_KINDS)}"),

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import stat
 import subprocess
 import sys
 
+import pandas as pd
 import pytest
 
 import engine
@@ -168,3 +171,24 @@ def test_path_mistakes_exit_2_with_one_line(capsys, tmp_path, command):
         assert message in err
         assert "Traceback" not in err and len(err.strip().splitlines()) == 1
     assert sorted(p.name for p in tmp_path.iterdir()) == ["sales.csv"]
+
+
+def test_outputs_follow_the_umask(tmp_path):
+    """forecast.parquet, backtest CSVs and demo folders were written 0600 / 0700 (tempfile's
+    modes): other users of a shared machine could not read them (issue 17)."""
+    from engine.pipeline.write import write_parquet_atomic, write_report_tables
+
+    old = os.umask(0o022)
+    try:
+        frame = pd.DataFrame({"a": [1.0]})
+        file = write_parquet_atomic(frame, tmp_path / "forecast.parquet")
+        folder = write_report_tables({"accuracy": frame}, tmp_path / "bt")
+        demo = engine.write_inputs(engine.demo_inputs(skus=50), tmp_path / "demo")
+        os.umask(0o077)
+        private = write_parquet_atomic(frame, tmp_path / "private.parquet")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(file.stat().st_mode) == 0o644
+    assert stat.S_IMODE((folder / "accuracy.csv").stat().st_mode) == 0o644
+    assert stat.S_IMODE(demo.stat().st_mode) == 0o755
+    assert stat.S_IMODE(private.stat().st_mode) == 0o600

@@ -15,8 +15,10 @@ from engine.stages.forecasting import ForecastConfig, add_forecast
 from engine.stages.plan import (
     PlanConfig,
     add_plan,
+    add_slow_movers,
     build_problem,
     closed_locations,
+    in_launch,
     plan_table,
     usable_lanes,
 )
@@ -124,10 +126,12 @@ def test_slow_mover_cover_is_in_weeks_whatever_the_period(targeted):
     assert weekly["slow_sku"].values.tolist() == [planned["sku"].values[sku]]
     assert weekly["slow_cover"].values[0] == pytest.approx(100)                 # weeks
     daily = flooded.copy()
-    daily.attrs["freq"] = "D"
-    assert add_slow_movers(daily, PlanConfig()).sizes["slow_mover"] == 0
+    daily.attrs["freq"] = "D"          # (its 104 periods of history are now 104 days: a SKU
+    established = PlanConfig(launch_weeks=0)             # in its launch unless told otherwise)
+    assert add_slow_movers(daily, established).sizes["slow_mover"] == 0
     daily["on_hand"] = (("sku", "location"), on_hand * 2)                       # 200 days
-    slow = add_slow_movers(daily, PlanConfig())
+    assert add_slow_movers(daily, PlanConfig()).sizes["slow_mover"] == 0
+    slow = add_slow_movers(daily, established)
     assert slow["slow_cover"].values.tolist() == pytest.approx([200 / 7])
 
 
@@ -332,3 +336,34 @@ def test_a_location_of_capacity_0_receives_nothing(targeted):
     assert not (after["purchase_location"].values == "dc_main").any()
     assert (after["move_origin"].values == "rdc_east").any()     # its stock may still leave
     assert closed_locations(ds) == ["dc_main", "rdc_east"]
+
+
+def test_a_sku_in_its_launch_is_never_cleared(planned):
+    """A new SKU with stock and no sales history was offered a 40-60% markdown (issue 17,
+    point 4): a SKU without a sales row, or whose first is less than `launch_weeks` ago, is not
+    a slow mover; a SKU that has sold nothing for a year is, from where its stock is."""
+    ds = planned[0].copy()
+    config = PlanConfig()
+    sku = pd.Index(ds["sku"].values).get_indexer(ds["series_sku"].values)
+    sales = ds["sales"].values.copy()
+    on_hand = ds["on_hand"].values.copy()
+    new, dead, recent = 0, 1, 2
+    sales[sku == new] = np.nan                                  # no sales row at all
+    sales[sku == dead] = np.where(np.isnan(sales[sku == dead]), np.nan, 0.0)
+    sales[sku == recent] = np.nan
+    sales[np.flatnonzero(sku == recent), -3:] = 0.0              # listed three weeks ago
+    forecast = ds["forecast_mean"].values.copy()
+    forecast[np.isin(sku, (new, dead, recent))] = 0.0
+    on_hand[[new, dead, recent], 3] = 500.0
+    ds = ds.assign(sales=(("series", "period"), sales),
+                   forecast_mean=(("series", "step"), forecast),
+                   on_hand=(("sku", "location"), on_hand))
+    assert in_launch(ds, config)[[new, dead, recent]].tolist() == [True, False, True]
+    slow = add_slow_movers(ds, config)
+    listed = dict(zip(slow["slow_sku"].values, slow["slow_location"].values, strict=True))
+    names = ds["sku"].values
+    assert names[new] not in listed and names[recent] not in listed
+    assert listed[names[dead]] == ds["location"].values[on_hand[dead].argmax()]
+    assert (slow["slow_surplus"].values >= 1).all()
+    rows = plan_table(slow)
+    assert (rows.loc[rows["kind"] == "clearance", "origin"] != "").all()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import random
@@ -118,6 +119,56 @@ def test_resume_reuses_the_finished_stages(tmp_path, monkeypatch):
     assert calls == []                                   # the forecast did not run again
     fresh = run(InputSource(demo_skus=50), config, tmp_path / "fresh", log=_quiet())
     assert _data(outcome.directory) == _data(fresh.directory)
+
+
+def test_failed_runs_leave_only_a_resumable_checkpoint(tmp_path, monkeypatch, capsys):
+    """Failed, refused and changed-input runs left hidden ``.NAME.partial-*`` folders behind
+    (issue 17, point 5): a run that fails before any stage past loading leaves nothing; one
+    that fails later keeps its checkpoint for --resume; a resume whose inputs changed says so
+    and removes the stale checkpoint; ``omnistock clean`` removes what a killed run left."""
+    target = tmp_path / "run"
+
+    def hidden():
+        return sorted(p.name.split("-")[0] for p in tmp_path.iterdir() if p.name.startswith("."))
+
+    def broken(*args):
+        raise RuntimeError("killed")
+
+    with monkeypatch.context() as patch:            # fails in loading: nothing is left
+        patch.setattr(InputSource, "load", broken)
+        with pytest.raises(RuntimeError):
+            run(InputSource(demo_skus=50), RunConfig(horizon=4), target, log=_quiet())
+    assert hidden() == []
+    with monkeypatch.context() as patch:            # fails after the forecast: resumable
+        patch.setattr("engine.pipeline.nightly.add_targets", broken)
+        with pytest.raises(RuntimeError):
+            run(InputSource(demo_skus=50), RunConfig(horizon=4), target, log=_quiet())
+    assert hidden() == [".run.partial"]
+    # a resume with other settings cannot reuse it: it says so and starts from scratch
+    stream = io.StringIO()
+    run(InputSource(demo_skus=50), RunConfig(horizon=5), target, resume=True,
+        log=RunLog(stream))
+    assert "the inputs or configuration changed since the interrupted run" in stream.getvalue()
+    assert hidden() == []
+    # what a kill -9 leaves (a staging folder, a replaced directory moved aside) is cleaned
+    (tmp_path / ".run.partial-0123456789abcdef" / "checkpoints").mkdir(parents=True)
+    (tmp_path / ".run.partial-0123456789abcdef" / "checkpoints" / "load.pkl").write_bytes(
+        b"x" * 1000)
+    (tmp_path / ".other.old-4242").write_text("old")
+    assert cli.main(["clean", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "2 leftover(s) removed" in out and ".run.partial-0123456789abcdef" in out
+    assert hidden() == [] and (target / "manifest.json").exists()
+    assert cli.main(["clean", str(tmp_path)]) == 0
+    assert "nothing to clean" in capsys.readouterr().out
+
+
+def test_force_over_a_file_leaves_nothing_aside(tmp_path):
+    target = tmp_path / "tonight"
+    target.write_text("not a run")
+    run(InputSource(demo_skus=50), RunConfig(horizon=4), target, overwrite=True, log=_quiet())
+    assert (target / "manifest.json").exists()
+    assert [p.name for p in tmp_path.iterdir()] == ["tonight"]
 
 
 def test_forecast_failures_fall_back_and_exit_3(tmp_path, monkeypatch, capsys):

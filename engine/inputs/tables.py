@@ -204,6 +204,7 @@ def write_directory(tables: dict[str, pd.DataFrame], path: str | os.PathLike, *,
                               "allow overwriting")
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    umask_mode(staging)
     try:
         for name, frame in tables.items():
             file = staging / f"{name}.{file_format}"
@@ -216,6 +217,14 @@ def write_directory(tables: dict[str, pd.DataFrame], path: str | os.PathLike, *,
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return target
+
+
+def umask_mode(path: str | os.PathLike) -> None:
+    """Give a file or folder made by `tempfile` (0600 / 0700) the mode the user's umask gives
+    any new file or folder (usually 0644 / 0755), so that others can read the outputs."""
+    mask = os.umask(0)
+    os.umask(mask)
+    os.chmod(path, (0o777 if Path(path).is_dir() else 0o666) & ~mask)
 
 
 def replace_directory(staging: Path, target: Path) -> None:
@@ -232,7 +241,15 @@ def replace_directory(staging: Path, target: Path) -> None:
         os.replace(target, old)
     os.replace(staging, target)
     if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
+        remove_path(old)
+
+
+def remove_path(path: Path) -> None:
+    """Remove a file or a directory tree (nothing if it is gone)."""
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)
 
 
 def _arrow_table(frame: pd.DataFrame) -> pa.Table:

@@ -35,7 +35,7 @@ import xarray as xr
 from engine.demo import demo_inputs
 from engine.inputs.dataset import to_tables
 from engine.inputs.load import load_inputs
-from engine.inputs.tables import replace_directory
+from engine.inputs.tables import remove_path, replace_directory
 from engine.outputs import (
     ALLOCATION,
     FORECAST,
@@ -349,6 +349,12 @@ def run(source: InputSource, config: RunConfig, output: str | os.PathLike, *,
     key = fingerprint(source, config, extra)
     staging = target.parent / f".{target.name}.partial-{key[:16]}"
     checkpoints = staging / "checkpoints"
+    stale = [p for p in leftovers(target.parent, target.name) if p != staging]
+    for path in stale:                      # checkpoints of other inputs or settings
+        remove_path(path)
+    if resume and stale and not staging.exists():
+        log.info(f"the inputs or configuration changed since the interrupted run of {target}: "
+                 f"starting from scratch (removed {len(stale)} stale checkpoint(s))")
     if staging.exists() and not resume:
         shutil.rmtree(staging)
     checkpoints.mkdir(parents=True, exist_ok=True)
@@ -367,17 +373,26 @@ def run(source: InputSource, config: RunConfig, output: str | os.PathLike, *,
             seconds[name] = saved["seconds"].get(name, 0.0)
             statuses[name] = "reused"
             log.event("reused", stage=name)
-    for name in names[len(done):]:
-        log.event("started", stage=name)
-        tic = time.perf_counter()
-        if name == "load":
-            ds = source.load(config.freq, config.as_of)
+    try:
+        for name in names[len(done):]:
+            log.event("started", stage=name)
+            tic = time.perf_counter()
+            if name == "load":
+                ds = source.load(config.freq, config.as_of)
+            else:
+                ds = next(s for s in stages if s.name == name).run(ds, context)
+            seconds[name] = time.perf_counter() - tic
+            statuses[name] = "done"
+            _write_checkpoint(checkpoints / f"{name}.pkl", ds, context, seconds)
+            log.event("finished", stage=name, seconds=round(seconds[name], 3))
+    except BaseException:
+        # keep what a --resume can reuse (a finished stage past loading); nothing else
+        if len(list(checkpoints.glob("*.pkl"))) > 1:
+            log.info(f"checkpoint kept in {staging}: run again with --resume to reuse its "
+                     "finished stages, or remove it with omnistock clean")
         else:
-            ds = next(s for s in stages if s.name == name).run(ds, context)
-        seconds[name] = time.perf_counter() - tic
-        statuses[name] = "done"
-        _write_checkpoint(checkpoints / f"{name}.pkl", ds, context, seconds)
-        log.event("finished", stage=name, seconds=round(seconds[name], 3))
+            shutil.rmtree(staging, ignore_errors=True)
+        raise
 
     log.event("started", stage="outputs")
     tic = time.perf_counter()
@@ -421,6 +436,15 @@ def run(source: InputSource, config: RunConfig, output: str | os.PathLike, *,
     log.event("done", message=str(target), status=status,
               seconds=round(time.time() - started, 3))
     return RunOutcome(target, status, seconds, ds, context.fallbacks)
+
+
+def leftovers(folder: Path, name: str = "*") -> list[Path]:
+    """Hidden staging (``.NAME.partial-*``) and replaced (``.NAME.old-*``) entries of the run
+    directories ``name`` in ``folder``: an interrupted run's checkpoint, or what a crash during
+    a replacement left."""
+    if not folder.is_dir():
+        return []
+    return sorted([*folder.glob(f".{name}.partial-*"), *folder.glob(f".{name}.old-*")])
 
 
 def write_network(ds: xr.Dataset, directory: Path) -> None:

@@ -28,7 +28,8 @@ PLAN_VARIABLES = ("move_sku", "move_origin", "move_destination", "move_lane", "m
                   "move_kind", "move_reason", "position_after_plan", "inbound",
                   *PURCHASE_VARIABLES,
                   "allocation_series", "allocation_location", "allocation_units",
-                  "slow_sku", "slow_cover", "slow_surplus", "slow_channel", "slow_discount")
+                  "slow_sku", "slow_location", "slow_cover", "slow_surplus", "slow_channel",
+                  "slow_discount")
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from engine.inputs.tables import umask_mode
+
 
 def write_parquet_atomic(frame: pd.DataFrame, path: str | os.PathLike) -> Path:
     """Write a table to Parquet so that the file appears whole or not at all."""
@@ -15,6 +17,7 @@ def write_parquet_atomic(frame: pd.DataFrame, path: str | os.PathLike) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
     os.close(handle)
+    umask_mode(temporary)
     try:
         frame.to_parquet(temporary, index=False)
         os.replace(temporary, target)
@@ -31,6 +34,7 @@ def write_report_tables(tables: dict[str, pd.DataFrame], directory: str | os.Pat
     for name, table in tables.items():
         handle, temporary = tempfile.mkstemp(prefix=f".{name}.", dir=target)
         os.close(handle)
+        umask_mode(temporary)
         try:
             table.to_csv(temporary, index=False)
             os.replace(temporary, target / f"{name}.csv")

@@ -42,7 +42,10 @@ priority order while the source has stock; the fallback is counted in the manife
 forecast demand (26 weeks, whatever the period length) is listed with a suggested clearance
 promotion: on the channel with the largest forecast demand for it (or, without any, the channel
 that sells most of its category), at a discount band growing with the excess cover (10-20% up
-to twice the threshold, 20-40% up to four times, 40-60% beyond).
+to twice the threshold, 20-40% up to four times, 40-60% beyond), for the surplus above the
+threshold (at least one unit), from the location holding most of it. A SKU in its launch (no
+sales row yet, or a first one less than ``launch_weeks`` ago) is never a slow mover: it has not
+had the time to sell its stock.
 """
 
 from __future__ import annotations
@@ -101,6 +104,9 @@ class PlanConfig:
         Soft fair share when a SKU is short.
     slow_cover_weeks : float
         Weeks of cover beyond which stock is a slow mover (converted to periods).
+    launch_weeks : float
+        A SKU whose first sales row is more recent than this (or that has none) is in its
+        launch and never a slow mover.
     supplier_lead_time_days : float
         Supplier lead time of a buying location without a ``suppliers`` row, days
         (`engine.stages.purchases`).
@@ -115,6 +121,7 @@ class PlanConfig:
     presentation_units: float = 2.0
     fair_share: bool = True
     slow_cover_weeks: float = 26.0
+    launch_weeks: float = 26.0
     supplier_lead_time_days: float = SUPPLIER_LEAD_TIME_DAYS
     phased: bool = True
 
@@ -491,7 +498,8 @@ def add_slow_movers(ds: xr.Dataset, config: PlanConfig) -> xr.Dataset:
     cover = np.where(demand > 0, stock / np.where(demand > 0, demand, 1), np.inf)   # periods
     period_weeks = days_per_period(ds.attrs["freq"]) / 7.0
     threshold = config.slow_cover_weeks / period_weeks                             # periods
-    slow = (stock > 0) & (cover > threshold)
+    surplus = stock - demand * threshold
+    slow = (stock > 0) & (cover > threshold) & (surplus >= 1.0) & ~in_launch(ds, config)
     by_channel = np.zeros((n_sku, ds.sizes["channel"]))
     np.add.at(by_channel, (sku, channel), per_period)
     category = ds["category"].values
@@ -501,14 +509,27 @@ def add_slow_movers(ds: xr.Dataset, config: PlanConfig) -> xr.Dataset:
     excess = cover / threshold
     band = np.where(excess <= 2, "10-20%", np.where(excess <= 4, "20-40%", "40-60%"))
     keep = np.flatnonzero(slow)
-    surplus = stock - demand * threshold
+    holder = ds["on_hand"].values.argmax(axis=1)
     return ds.assign({
         "slow_sku": ("slow_mover", ds["sku"].values[keep]),
+        "slow_location": ("slow_mover", ds["location"].values[holder[keep]]),
         "slow_cover": ("slow_mover", cover[keep] * period_weeks),         # weeks
         "slow_surplus": ("slow_mover", np.round(np.maximum(surplus[keep], 0.0))),
         "slow_channel": ("slow_mover", ds["channel"].values[best[keep]]),
         "slow_discount": ("slow_mover", band[keep]),
     })
+
+
+def in_launch(ds: xr.Dataset, config: PlanConfig) -> np.ndarray:
+    """Per SKU: no sales row yet, or a first one less than ``config.launch_weeks`` ago."""
+    n_sku, n_period = ds.sizes["sku"], ds.sizes["period"]
+    sku, _, _ = series_index(ds)
+    listed = ~np.isnan(ds["sales"].values)
+    first = np.where(listed.any(axis=1), listed.argmax(axis=1), n_period)
+    first_sku = np.full(n_sku, n_period)
+    np.minimum.at(first_sku, sku, first)
+    weeks = (n_period - first_sku) * days_per_period(ds.attrs["freq"]) / 7.0
+    return weeks < config.launch_weeks
 
 
 def plan_table(ds: xr.Dataset) -> pd.DataFrame:
@@ -533,7 +554,7 @@ def plan_table(ds: xr.Dataset) -> pd.DataFrame:
     }) if "purchase_sku" in ds else None
     cover = ds["slow_cover"].values
     clearance = pd.DataFrame({
-        "sku": ds["slow_sku"].values, "origin": "", "destination": "",
+        "sku": ds["slow_sku"].values, "origin": ds["slow_location"].values, "destination": "",
         "quantity": ds["slow_surplus"].values, "kind": CLEARANCE,
         "reason": [f"slow mover: {c:,.0f} weeks of cover" if np.isfinite(c)
                    else "slow mover: no forecast demand in any channel" for c in cover],
