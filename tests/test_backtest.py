@@ -307,3 +307,35 @@ def test_a_dask_cluster_gives_the_same_replay(small_demo):
     pd.testing.assert_frame_equal(one.summary, on_dask.summary)
     pd.testing.assert_frame_equal(one.streams, on_dask.streams)
     assert sum(done) == work_units(settings_) == 2       # one replay of 2 origins
+
+
+def test_a_held_forecast_protects_the_periods_ahead_of_tonight(small_demo):
+    """Between refits the replay moves the fitted forecast forward; its protection intervals
+    must move with it. They did not: a January fit held until May protected January to March
+    in March, and the stallion replay lost 45% of April's sales (0.848 delivered for 0.90)."""
+    from engine.backtesting.policies import _shifted
+    from engine.stages.forecasting import ForecastConfig, add_forecast
+    from models.forecast.protection import interval_weights
+
+    fit, _ = add_forecast(small_demo, ForecastConfig(horizon=8, middle_out=False))
+    ramp = np.linspace(1.0, 3.0, 8)[None, :] * fit["forecast_mean"].values
+    fit = fit.assign(forecast_mean=(("series", "step"), ramp))
+    moved = _shifted(fit, 2)
+    np.testing.assert_array_equal(moved["forecast_mean"].values[:, 0], ramp[:, 2])
+    for prefix in ("protection", "echelon_protection"):
+        lead = fit[f"{prefix}_lead_time"].values
+        total = lead + fit[f"{prefix}_review_period"].values
+        weights = interval_weights(total, 8)
+        before = (weights * ramp).sum(axis=1)
+        ratio = (weights * moved["forecast_mean"].values).sum(axis=1) / np.where(
+            before > 0, before, 1.0)
+        active = before > 0
+        assert active.sum() > 10 and (ratio[active] > 1.05).all()
+        np.testing.assert_allclose(moved[f"{prefix}_mean"].values[active],
+                                   fit[f"{prefix}_mean"].values[active] * ratio[active],
+                                   rtol=1e-9)
+        # the spread is kept: the same coefficient of variation or excess dispersion
+        old_cv = fit[f"{prefix}_variance"].values / fit[f"{prefix}_mean"].values ** 2
+        new_cv = moved[f"{prefix}_variance"].values / moved[f"{prefix}_mean"].values ** 2
+        assert (new_cv[active] <= old_cv[active] + 1e-12).all()
+    assert _shifted(fit, 0) is fit

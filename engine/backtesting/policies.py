@@ -43,7 +43,7 @@ from engine.network import (
 )
 from engine.pipeline.config import RunConfig
 from engine.pipeline.tasks import FORECAST_VARIABLES
-from engine.stages.forecasting import add_forecast, future_dates
+from engine.stages.forecasting import add_forecast, follow_protection, future_dates
 from engine.stages.plan import add_plan, replenishment_moves
 from engine.stages.purchases import add_purchases
 from engine.stages.targets import add_targets
@@ -143,12 +143,15 @@ def _sold_before(ds: xr.Dataset, t: int) -> np.ndarray:
 
 
 def _shifted(fit: xr.Dataset, periods: int) -> xr.Dataset:
-    """The forecast ``periods`` periods later: steps move forward, the last step repeats."""
+    """The forecast ``periods`` periods later: steps move forward, the last step repeats, and
+    the protection intervals follow the steps they now cover (`follow_protection`: a fit of
+    January held until May protects February to April, not January to March, in March)."""
     if periods == 0:
         return fit
     horizon = fit.sizes["step"]
     take = np.minimum(np.arange(horizon) + periods, horizon - 1)
-    return fit.isel(step=take).assign_coords(step=fit["step"].values)
+    moved = fit.isel(step=take).assign_coords(step=fit["step"].values)
+    return moved.assign(follow_protection(fit, moved["forecast_mean"].values))
 
 
 def _decisions(planned: xr.Dataset, move_sku: np.ndarray, move_lane: np.ndarray,

@@ -22,9 +22,9 @@ import xarray as xr
 from engine.inputs.dataset import lane_label
 from engine.inputs.yamlfile import YamlFileError, YamlProblem
 from engine.scenario.schema import Change, Scenario
-from models.distributions import Family, family_codes, rescaled_variance
+from engine.stages.forecasting import follow_protection
+from models.distributions import Family, family_codes
 from models.forecast.intervals import StepDistribution
-from models.forecast.protection import interval_weights
 
 POST_FORECAST = ("demand",)
 
@@ -97,36 +97,9 @@ def scale_forecast(ds: xr.Dataset, factor: np.ndarray) -> xr.Dataset:
     ds = ds.assign(forecast_mean=(("series", "step"), new_mean),
                    forecast_variance=(("series", "step"), new_variance),
                    forecast_quantile=(("series", "step", "quantile"), quantiles))
-    counts = family[:, 0] != Family.NORMAL
-    for prefix in ("protection", "echelon_protection"):
-        if f"{prefix}_mean" in ds:
-            ds = _scale_protection(ds, prefix, mean, factor, counts)
-    return ds
-
-
-def _scale_protection(ds: xr.Dataset, prefix: str, mean: np.ndarray, factor: np.ndarray,
-                      counts: np.ndarray) -> xr.Dataset:
-    """Scale a protection interval's moments by the demand-weighted factor of its periods
-    (the relative dispersion of count data, the coefficient of variation of other data kept;
-    the largest historical interval demand, the cap's reference, grows with the demand)."""
-    lead = ds[f"{prefix}_lead_time"].values
-    changes = {}
-    for name, length in (("", lead + ds[f"{prefix}_review_period"].values), ("lead_", lead)):
-        weights = interval_weights(length, mean.shape[1])
-        base = (weights * mean).sum(axis=1)
-        scaled = (weights * mean * factor).sum(axis=1)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            ratio = np.where(base > 0, scaled / base, factor.mean(axis=1))
-        old_mean = ds[f"{prefix}_{name}mean"].values
-        new_mean = old_mean * ratio
-        variance = rescaled_variance(old_mean, ds[f"{prefix}_{name}variance"].values, new_mean,
-                                     counts=counts)
-        changes[f"{prefix}_{name}mean"] = ("series", new_mean)
-        changes[f"{prefix}_{name}variance"] = ("series", variance)
-        if not name:
-            changes[f"{prefix}_largest_sum"] = ("series", ds[f"{prefix}_largest_sum"].values
-                                                * np.maximum(ratio, 1.0))
-    return ds.assign(changes)
+    # the protection intervals follow (scaled from the forecast before the change)
+    before = ds.assign(forecast_mean=(("series", "step"), mean))
+    return ds.assign(follow_protection(before, new_mean, default_ratio=factor.mean(axis=1)))
 
 
 # -- names ----------------------------------------------------------------------------------------

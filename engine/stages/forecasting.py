@@ -25,9 +25,10 @@ from engine.network import (
     supply_terms,
 )
 from engine.outputs import FORECAST
-from models.distributions import FAMILY_LABELS
+from models.distributions import FAMILY_LABELS, Family, family_codes, rescaled_variance
 from models.forecast import CHINA_RETAIL_FESTIVALS, DemandForecaster, quantile_column
 from models.forecast.evaluation import BENCHMARKS, evaluate, summarize
+from models.forecast.protection import interval_weights
 
 
 @dataclass(frozen=True)
@@ -201,6 +202,49 @@ def add_forecast(ds: xr.Dataset, config: ForecastConfig = ForecastConfig()
 PROTECTION_VARIABLES = ("mean", "variance", "lead_mean", "lead_variance", "largest_sum",
                         "clamped")
 """Columns of `DemandForecaster.predict_protection` kept on the dataset, per interval."""
+
+
+def follow_protection(ds: xr.Dataset, new_mean: np.ndarray,
+                      default_ratio: np.ndarray | None = None) -> dict:
+    """The protection moments of ``ds`` moved with its per-step forecast to ``new_mean``.
+
+    Each interval's mean is scaled by the ratio of the new to the old forecast summed over its
+    periods (``default_ratio``, else 1, where the old sum is 0); its variance keeps its
+    relative spread (`models.distributions.rescaled_variance`: the excess dispersion of count
+    data, the coefficient of variation of other data); the largest historical interval demand,
+    the cap's reference, grows with the demand. Used when a scenario scales the demand and when
+    the backtest moves a forecast fitted some periods ago to tonight's steps.
+
+    Returns
+    -------
+    dict
+        Variables to assign (``{prefix}_mean``, ``_variance``, ``_lead_mean``,
+        ``_lead_variance``, ``_largest_sum``).
+    """
+    old = ds["forecast_mean"].values
+    counts = family_codes(ds["forecast_distribution"].values)[:, 0] != Family.NORMAL
+    fallback = np.ones(len(old)) if default_ratio is None else default_ratio
+    changes = {}
+    for prefix in ("protection", "echelon_protection"):
+        if f"{prefix}_mean" not in ds:
+            continue
+        lead = ds[f"{prefix}_lead_time"].values
+        for name, length in (("", lead + ds[f"{prefix}_review_period"].values),
+                             ("lead_", lead)):
+            weights = interval_weights(length, old.shape[1])
+            base = (weights * old).sum(axis=1)
+            moved = (weights * new_mean).sum(axis=1)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                ratio = np.where(base > 0, moved / base, fallback)
+            old_mean = ds[f"{prefix}_{name}mean"].values
+            changes[f"{prefix}_{name}mean"] = ("series", old_mean * ratio)
+            changes[f"{prefix}_{name}variance"] = ("series", rescaled_variance(
+                old_mean, ds[f"{prefix}_{name}variance"].values, old_mean * ratio,
+                counts=counts))
+            if not name:
+                changes[f"{prefix}_largest_sum"] = ("series", ds[f"{prefix}_largest_sum"].values
+                                                    * np.maximum(ratio, 1.0))
+    return changes
 
 
 def add_protection(ds: xr.Dataset, forecaster: DemandForecaster,
