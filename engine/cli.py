@@ -56,6 +56,7 @@ from engine.pipeline.summary import (
 )
 from engine.pipeline.write import write_parquet_atomic, write_report_tables
 from engine.scenario import load_scenario, run_scenarios
+from engine.scenario.runner import check_bases
 from engine.stages.forecasting import ForecastConfig, add_forecast, backtest_report, forecast_table
 from models.forecast import PROFILES
 
@@ -195,6 +196,7 @@ def _parser() -> argparse.ArgumentParser:
                                                 metavar="SCENARIO_COMMAND")
     scenario_run = _command(scenario_commands, "run", _scenario_run,
                             "run a baseline and each scenario, then compare them")
+    scenario_run.set_defaults(name="scenario run")
     scenario_run.add_argument("files", nargs="+", type=Path, help="scenario files (YAML)")
     scenario_run.add_argument("--output", type=Path, default=Path("scenario-runs"),
                               help="directory for the runs and the comparison "
@@ -207,6 +209,7 @@ def _parser() -> argparse.ArgumentParser:
                               help="progress as JSON lines on standard error")
     scenario_check = _command(scenario_commands, "check", _scenario_check,
                               "check scenario files without running them")
+    scenario_check.set_defaults(name="scenario check")
     scenario_check.add_argument("files", nargs="+", type=Path, help="scenario files (YAML)")
 
     clean = _command(commands, "clean", _clean, "remove the checkpoints of interrupted runs "
@@ -508,6 +511,7 @@ def _scenario_check(args, out: Console, err: Console) -> int:
     for file in args.files:
         try:
             scenario = load_scenario(file)
+            check_bases([scenario])          # the names its changes use exist in its base
             out.print(f"{file}: {scenario.name}, {len(scenario.changes)} changes, ok",
                       markup=False)
         except YamlFileError as error:

@@ -95,6 +95,23 @@ def test_check_command_exit_codes(tmp_path, capsys):
     assert "key lane.lead_time: say what changes" in err and "Traceback" not in err
 
 
+def test_unknown_names_are_found_by_check_and_before_any_run(tmp_path, capsys):
+    """``scenario check`` passed a scenario naming an unknown location, and ``scenario run``
+    ran the whole baseline before failing with "omnistock run:" (issue 17, point 7)."""
+    path = tmp_path / "mars.yaml"
+    path.write_text("name: mars\nbase:\n  demo: {skus: 50}\nchanges:\n"
+                    "  - close_location: {location: rdc_mars}\n")
+    assert cli.main(["scenario", "check", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("omnistock scenario check: ")
+    assert "line 5, key close_location.location: a location of the network" in err
+    output = tmp_path / "runs"
+    assert cli.main(["scenario", "run", str(path), "--output", str(output)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("omnistock scenario run: ") and "rdc_mars" in err
+    assert not (output / "baseline").exists()
+
+
 # -- each change moves results in the right direction, and only where it should -----------------
 
 

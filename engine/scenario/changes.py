@@ -37,12 +37,8 @@ def apply_changes(ds: xr.Dataset, scenario: Scenario) -> tuple[xr.Dataset, list[
     engine.inputs.yamlfile.YamlFileError
         If a change names something the network does not have.
     """
-    problems: list[YamlProblem] = []
+    check_names(ds, scenario)
     notes: list[str] = []
-    for change in scenario.changes:
-        _check_names(ds, change, problems)
-    if problems:
-        raise YamlFileError(problems)
     for change in scenario.changes:
         if change.kind in POST_FORECAST:
             continue
@@ -52,6 +48,21 @@ def apply_changes(ds: xr.Dataset, scenario: Scenario) -> tuple[xr.Dataset, list[
         notes.append(f"{len(unserved)} series have no eligible location after the changes and "
                      "go unserved, such as " + ", ".join(unserved[:3]))
     return _canonical_series(ds), notes
+
+
+def check_names(ds: xr.Dataset, scenario: Scenario) -> None:
+    """Check that every name the scenario's changes use exists in the base network ``ds``.
+
+    Raises
+    ------
+    engine.inputs.yamlfile.YamlFileError
+        Listing every unknown name with its file, line and key.
+    """
+    problems: list[YamlProblem] = []
+    for change in scenario.changes:
+        _check_names(ds, change, problems)
+    if problems:
+        raise YamlFileError(problems)
 
 
 def unserved_series(ds: xr.Dataset) -> list[str]:

@@ -27,7 +27,7 @@ from engine.outputs import MANIFEST
 from engine.pipeline.config import RunConfig
 from engine.pipeline.nightly import STAGES, InputSource, RunContext, RunOutcome, Stage, run
 from engine.pipeline.runlog import RunLog
-from engine.scenario.changes import adjust_forecast, apply_changes
+from engine.scenario.changes import adjust_forecast, apply_changes, check_names
 from engine.scenario.compare import write_comparison
 from engine.scenario.schema import Scenario, load_scenario
 
@@ -63,6 +63,25 @@ def source_of(scenario: Scenario, demo_skus: int | None = None) -> InputSource:
         return InputSource(demo_skus=demo["skus"], demo_seed=demo["seed"],
                            demo_freq=demo["freq"])
     return InputSource(path=Path(inputs["directory"]))
+
+
+def check_bases(scenarios: list[Scenario], demo_skus: int | None = None) -> None:
+    """Load each scenario's base network (once per base) and check every name its changes
+    use (`engine.scenario.changes.check_names`); raises `YamlFileError` with every problem of
+    every scenario."""
+    problems = []
+    loaded: dict[str, object] = {}
+    for scenario in scenarios:
+        source = source_of(scenario, demo_skus)
+        key = json.dumps(source.describe(), sort_keys=True, default=str)
+        if key not in loaded:
+            loaded[key] = source.load(scenario.config.freq, scenario.config.as_of)
+        try:
+            check_names(loaded[key], scenario)
+        except YamlFileError as error:
+            problems.extend(error.problems)
+    if problems:
+        raise YamlFileError(problems)
 
 
 def _relative(scenario: Scenario, path: str) -> Path:
@@ -142,6 +161,7 @@ def run_scenarios(files: list[str | os.PathLike], output: str | os.PathLike, *,
             raise FileExistsError(f"{target} already exists; choose another output or allow "
                                   "overwriting (--force)")
 
+    check_bases(scenarios, demo_skus)            # every name, before any run
     baselines: dict[str, Path] = {}
     baseline_of: dict[str, Path] = {}
     for scenario in scenarios:
@@ -186,4 +206,4 @@ def run_scenario(file: str | os.PathLike, output: str | os.PathLike, **options) 
 
 
 __all__ = ["RunConfig", "ScenarioRun", "run_scenario", "run_scenarios", "scenario_stages",
-           "source_of"]
+           "source_of", "check_bases"]
