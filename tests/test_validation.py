@@ -33,6 +33,38 @@ def test_missing_required_table(write_input, tiny_tables):
         load_inputs(write_input(tiny_tables))
 
 
+def test_a_missing_table_is_named_in_the_format_of_the_others(write_input, tiny_tables,
+                                                               tmp_path):
+    """A missing Parquet table was reported as ``sales.csv`` (issue 17, point 8)."""
+    del tiny_tables["sales"]
+    directory = write_input(tiny_tables)
+    for file in directory.glob("*.csv"):
+        pd.read_csv(file, dtype=str).to_parquet(file.with_suffix(".parquet"))
+        file.unlink()
+    with pytest.raises(InputError, match=r"sales\.parquet: expected the required table sales"):
+        load_inputs(directory)
+
+
+def test_a_semicolon_separated_file_gets_one_hint(write_input, tiny_tables):
+    """A CSV saved with semicolons gave one line per column it seemed to miss."""
+    directory = write_input(tiny_tables)
+    text = (directory / "channels.csv").read_text().replace(",", ";")
+    (directory / "channels.csv").write_text(text)
+    error = _load_error(lambda tables: directory, tiny_tables)
+    assert len(error.problems) == 1
+    assert re.search(r"channels\.csv: expected columns separated by commas, found one column "
+                     r"'channel;kind;.*': the file seems separated by ';'; save it as CSV with "
+                     r"commas", str(error))
+
+
+def test_an_empty_catalogue_is_one_problem(write_input, tiny_tables):
+    """A header-only skus.csv gave 26 lines: one per sales row naming an unknown SKU."""
+    tiny_tables["skus"] = tiny_tables["skus"].iloc[:0]
+    error = _load_error(write_input, tiny_tables)
+    assert [str(p) for p in error.problems] == [
+        "skus.csv: expected at least one row, found an empty table"]
+
+
 def test_unknown_table_file(write_input, tiny_tables):
     tiny_tables["sale"] = tiny_tables["sales"]
     with pytest.raises(InputError, match=r"sale\.csv: expected a table named one of skus, "

@@ -89,11 +89,13 @@ def read_directory(path: str | os.PathLike, *, skus=None) -> tuple[dict[str, Raw
         found.setdefault(entry.stem, []).append(entry)
 
     tables: dict[str, RawTable] = {}
+    suffixes = [f.suffix.lower() for files in found.values() for f in files]
+    usual = ".parquet" if suffixes.count(".parquet") > suffixes.count(".csv") else ".csv"
     for name, spec in TABLES.items():
         files = found.get(name, [])
         if not files:
-            if spec.required:
-                problems.append(Problem(name, f"{name}.csv", "",
+            if spec.required:      # named in the format the other tables use
+                problems.append(Problem(name, f"{name}{usual}", "",
                                         f"the required table {name} (.csv or .parquet)",
                                         "no file"))
             continue
@@ -154,6 +156,13 @@ def _read_file(name: str, file: Path, skus=None) -> tuple[RawTable | None, list[
     problems: list[Problem] = []
     columns = [str(c) for c in frame.columns]
     frame.columns = columns
+    if len(columns) == 1 and columns[0] not in spec.column_names:
+        separator = next((c for c in (";", "\t", "|") if c in columns[0]), None)
+        if separator is not None:          # one problem, not one per missing column
+            shown = {"\t": "tabs"}.get(separator, repr(separator))
+            return None, [Problem(name, file.name, "", "columns separated by commas",
+                                  f"one column {columns[0]!r}: the file seems separated by "
+                                  f"{shown}; save it as CSV with commas")]
     unknown = [c for c in columns if c not in spec.column_names]
     for column in unknown:
         problems.append(Problem(name, file.name, column, "a column named one of "

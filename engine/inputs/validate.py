@@ -279,7 +279,10 @@ class _Checker:
             self._shipment_lanes()
 
     def _defined(self, table: str, column: str) -> pd.Index | None:
-        if table not in self.frames:
+        """What ``table`` defines in ``column``; None (nothing to check against) when the
+        table is missing or empty, a problem already reported once rather than for every row
+        that names it."""
+        if table not in self.frames or len(self.frames[table]) == 0:
             return None
         values = self.frames[table][column][self.valid(table, column)]
         return pd.Index(pd.unique(values.astype(object)))
