@@ -42,7 +42,7 @@ from engine.inputs.load import load_inputs, write_inputs
 from engine.inputs.tables import remove_path
 from engine.inputs.validate import as_of_date
 from engine.inputs.yamlfile import YamlFileError
-from engine.outputs import MANIFEST
+from engine.outputs import MANIFEST, REPORT
 from engine.pipeline.config import SOLVERS, RunConfig, load_config
 from engine.pipeline.nightly import InputSource, leftovers
 from engine.pipeline.nightly import run as run_pipeline
@@ -393,12 +393,35 @@ def _run(args, out: Console, err: Console) -> int:
     print_table(targets_summary(ds), out, "stock targets by location")
     timings = ", ".join(f"{name} {sec:.1f} s" for name, sec in outcome.seconds.items())
     out.print(f"run {outcome.status}: {outcome.directory} ({timings})", markup=False)
+    out.print(_headline(ds), markup=False)
+    out.print(f"report: {outcome.directory / REPORT}", markup=False)
     if outcome.status == "fallbacks":
         counts = ", ".join(f"{k}: {len(v)}" for k, v in outcome.fallbacks.items() if v)
         out.print(f"fallbacks: {counts} (listed in {outcome.directory / MANIFEST})",
                   markup=False)
         return ExitCode.FALLBACKS
     return ExitCode.OK
+
+
+def _headline(ds) -> str:
+    """The night in one line: simulated fill rate against the demand-weighted target, units
+    moved and bought."""
+    parts = []
+    if "kpi_demand" in ds and ds["kpi_demand"].values.sum() > 0:
+        demand = ds["kpi_demand"].values
+        channel = pd.Index(ds["channel"].values).get_indexer(ds["series_channel"].values)
+        target = float(np.average(ds["service_level"].values[channel], weights=demand))
+        fill = ds["kpi_served"].values.sum() / demand.sum()
+        parts.append(f"simulated fill rate {fill:.1%} (target {target:.1%})")
+    else:
+        parts.append("simulated fill rate n/a (no demand)")
+    if "move_quantity" in ds:
+        parts.append(f"{ds['move_quantity'].values.sum():,.0f} units moved in "
+                     f"{ds.sizes['move']:,} moves")
+    if "purchase_quantity" in ds:
+        parts.append(f"{ds['purchase_quantity'].values.sum():,.0f} units bought in "
+                     f"{ds.sizes['purchase']:,} purchase orders")
+    return "tonight: " + "; ".join(parts)
 
 
 def _print_forecast(ds, forecaster, out: Console) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import stat
 import subprocess
 import sys
@@ -51,6 +52,10 @@ def test_demo_then_validate_then_run(capsys, tmp_path):
     for heading in ("omnistock: the network", "channels", "locations", "douyin", "dc_main",
                     "series traded"):
         assert heading in out
+    # the last lines: the headline of the night and where the planner's page is
+    assert re.search(r"tonight: simulated fill rate \d+\.\d% \(target \d+\.\d%\); "
+                     r"[\d,]+ units moved in [\d,]+ moves; [\d,]+ units bought in", out)
+    assert out.rstrip().endswith(f"report: {tmp_path / 'run' / 'report.html'}")
 
 
 def test_run_on_the_demo(capsys, tmp_path):

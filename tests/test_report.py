@@ -41,6 +41,23 @@ def test_the_report_is_self_contained_with_every_section(report_run):
         assert f"<td class=\"\">{stage}</td>" in page
 
 
+def test_targets_sit_next_to_achieved_and_each_sku_is_one_shortage_row(report_run):
+    """What a planner noticed (issue 17): no targets beside the fill rates, the same SKU 15
+    times among the largest shortages, clearance and purchases missing from the moves."""
+    page = (report_run.directory / "report.html").read_text()
+    ds = report_run.dataset
+    section = page.split("Service target and expected fill rate by channel")[1].split(
+        "</table>")[0]
+    for channel, level in zip(ds["channel"].values, ds["service_level"].values, strict=True):
+        assert re.search(rf"<td[^>]*>{channel}</td><td[^>]*>{level:.1%}</td>", section)
+    shortages = page.split("Largest expected shortages")[1].split("</table>")[0]
+    skus = re.findall(r"<tr><td[^>]*>(SKU\d+)</td>", shortages)
+    assert skus and len(skus) == len(set(skus))
+    moves = page.split("Tonight's moves by kind")[1].split("</table>")[0]
+    assert ">purchase<" in moves
+    assert "expected fill rate (target)" in page
+
+
 @pytest.mark.skipif(shutil.which("chromium") is None, reason="chromium is not installed")
 def test_the_report_renders_in_headless_chromium(report_run, tmp_path):
     screenshot = tmp_path / "report.png"

@@ -291,6 +291,20 @@ def test_killed_at_random_moments_then_resumed(tmp_path):
         assert _data(target) == expected
 
 
+def test_a_stage_of_one_partition_shows_progress_on_a_terminal():
+    """Bars appeared only for stages of several partitions: a 2,000-SKU run (one partition)
+    was silent for its 27 s of forecasting (issue 17). One item gets a pulsing bar with the
+    elapsed time; without a terminal, nothing but the stage lines."""
+    stream = io.StringIO()
+    with RunLog(stream, bars=True).progress("forecast", 1, "partitions") as advance:
+        advance(1)
+    assert "forecast: partitions" in stream.getvalue()
+    quiet = io.StringIO()
+    with RunLog(quiet).progress("forecast", 1, "partitions") as advance:
+        advance(1)
+    assert quiet.getvalue() == ""
+
+
 def test_long_stages_report_progress(tmp_path):
     import io
 

@@ -92,7 +92,9 @@ def _headline(ds: xr.Dataset, manifest: dict) -> str:
     stock_value = (ds["on_hand"].values * ds["unit_cost"].values[:, None]).sum()
     tiles.append(("stock on hand, value", f"{stock_value:,.0f}"))
     if "kpi_fill_rate" in ds:
-        tiles.append(("expected fill rate", f"{_weighted_fill_rate(ds):.1%}"))
+        fill, target = _weighted_fill_rate(ds), _weighted_target(ds)
+        tiles.append(("expected fill rate (target)",
+                      "n/a (no demand)" if np.isnan(fill) else f"{fill:.1%} ({target:.1%})"))
     if "move_quantity" in ds:
         tiles.append(("units to move tonight", f"{ds['move_quantity'].values.sum():,.0f}"))
     fallbacks = sum(v.get("count", 0) for v in manifest.get("fallbacks", {}).values())
@@ -103,7 +105,22 @@ def _headline(ds: xr.Dataset, manifest: dict) -> str:
 
 
 def _weighted_fill_rate(ds: xr.Dataset) -> float:
-    return float(ds["kpi_served"].values.sum() / max(ds["kpi_demand"].values.sum(), 1e-12))
+    """Units served over units demanded (NaN without demand)."""
+    demand = ds["kpi_demand"].values.sum()
+    return float(ds["kpi_served"].values.sum() / demand) if demand > 0 else float("nan")
+
+
+def _weighted_target(ds: xr.Dataset) -> float:
+    """The channels' service levels weighted by the simulated demand (NaN without demand)."""
+    demand = ds["kpi_demand"].values
+    if demand.sum() <= 0:
+        return float("nan")
+    channel = pd.Index(ds["channel"].values).get_indexer(ds["series_channel"].values)
+    return float(np.average(ds["service_level"].values[channel], weights=demand))
+
+
+def _percent(value: float) -> str:
+    return "n/a" if not np.isfinite(value) else f"{value:.1%}"
 
 
 def _service_by_channel_region(ds: xr.Dataset) -> str:
@@ -128,7 +145,22 @@ def _service_by_channel_region(ds: xr.Dataset) -> str:
     table = table.reindex(index=[c for c in ds["channel"].values if c in table.index],
                           columns=[r for r in ds["region"].values if r in table.columns])
     image = _heatmap(table, percent=value == "fill_rate")
-    return f"<section><h2>{title}</h2>{image}</section>"
+    if value != "fill_rate":
+        return f"<section><h2>{title}</h2>{image}</section>"
+    # the promise next to the delivery, per channel
+    by_channel = frame.groupby("channel")[["served", "demand"]].sum()
+    level = pd.Series(ds["service_level"].values, index=ds["channel"].values)
+    rows = []
+    for channel in [c for c in ds["channel"].values if c in by_channel.index]:
+        demand = by_channel.loc[channel, "demand"]
+        fill = by_channel.loc[channel, "served"] / demand if demand > 0 else float("nan")
+        gap = (fill - level[channel]) * 100 if demand > 0 else float("nan")
+        rows.append([channel, f"{level[channel]:.1%}", _percent(fill),
+                     "n/a" if np.isnan(gap) else f"{gap:+.1f}", f"{demand:,.0f}"])
+    return (f"<section><h2>{title}</h2>{image}"
+            "<h2>Service target and expected fill rate by channel</h2>"
+            + _table(["channel", "target", "expected fill rate", "gap (points)", "demand"],
+                     rows, numeric=(1, 2, 3, 4)) + "</section>")
 
 
 def _shortages(ds: xr.Dataset) -> str:
@@ -138,21 +170,34 @@ def _shortages(ds: xr.Dataset) -> str:
         price = _series_price(ds)
         short = ds["kpi_lost_sales"].values + ds["kpi_backorders"].values / max(
             ds.sizes["step"], 1)
-        value = short * price
-        order = np.argsort(value)[::-1][:TOP_SHORTAGES]
-        order = order[value[order] > 0]
-        if len(order) == 0:
+        frame = pd.DataFrame({"sku": ds["series_sku"].values, "short": short,
+                              "value": short * price, "demand": ds["kpi_demand"].values,
+                              "stream": [f"{c} / {r}" for c, r in zip(
+                                  ds["series_channel"].values, ds["series_region"].values,
+                                  strict=True)]})
+        frame = frame[frame["value"] > 0]
+        if frame.empty:
             return ("<section><h2>Largest expected shortages</h2><p>No stream is expected to "
                     "run short.</p></section>")
-        rows = [[ds["series_sku"].values[i], ds["series_channel"].values[i],
-                 ds["series_region"].values[i], f"{ds['kpi_demand'].values[i]:,.0f}",
-                 f"{ds['kpi_fill_rate'].values[i]:.1%}", f"{short[i]:,.0f}",
-                 f"{value[i]:,.0f}"] for i in order]
+        # one row per SKU (its streams summed), with its worst stream
+        worst = frame.sort_values("value", ascending=False).groupby("sku", sort=False).head(1)
+        totals = frame.groupby("sku").agg(short=("short", "sum"), value=("value", "sum"),
+                                          streams=("short", "size"))
+        totals = totals.sort_values("value", ascending=False).head(TOP_SHORTAGES)
+        worst_stream = worst.set_index("sku")["stream"]
+        demand = pd.DataFrame({"sku": ds["series_sku"].values,
+                               "demand": ds["kpi_demand"].values}).groupby("sku")["demand"].sum()
+        rows = [[sku, f"{demand[sku]:,.0f}",
+                 _percent(1 - r["short"] / demand[sku]) if demand[sku] > 0 else "n/a",
+                 f"{int(r['streams']):,}", worst_stream[sku], f"{r['short']:,.0f}",
+                 f"{r['value']:,.0f}"] for sku, r in totals.iterrows()]
         return ("<section><h2>Largest expected shortages</h2>"
-                "<p class=\"note\">Simulated over the horizon: units lost (or waiting, per "
-                "period) and their value at the channel price.</p>"
-                + _table(["sku", "channel", "region", "demand", "fill rate", "short (units)",
-                          "short (value)"], rows, numeric=(3, 4, 5, 6)) + "</section>")
+                "<p class=\"note\">Simulated over the horizon, per SKU over its streams: units "
+                "lost (or waiting, per period) and their value at the channel price; the "
+                "stream short by the most value.</p>"
+                + _table(["sku", "demand", "fill rate", "streams short", "worst stream",
+                          "short (units)", "short (value)"], rows, numeric=(1, 2, 3, 5, 6))
+                + "</section>")
     if "target_reorder_point" not in ds:
         return ""
     position = ds["on_hand"].values + _inbound(ds)
@@ -203,6 +248,12 @@ def _moves(ds: xr.Dataset) -> str:
     lanes = frame.groupby("lane")["units"].sum().sort_values(ascending=False).head(10)
     rows = [[kind, f"{int(r['moves']):,}", f"{r['units']:,.0f}"]
             for kind, r in summary.iterrows()]
+    if "purchase_quantity" in ds:            # tonight's orders and suggestions too
+        rows.append(["purchase", f"{ds.sizes['purchase']:,}",
+                     f"{ds['purchase_quantity'].values.sum():,.0f}"])
+    if "slow_surplus" in ds:
+        rows.append(["clearance (suggested)", f"{ds.sizes['slow_mover']:,}",
+                     f"{ds['slow_surplus'].values.sum():,.0f}"])
     lane_rows = [[lane, f"{units:,.0f}"] for lane, units in lanes.items()]
     return ("<section><h2>Tonight's moves by kind</h2>"
             + _table(["kind", "moves", "units"], rows, numeric=(1, 2))

@@ -47,12 +47,25 @@ class RunLog:
 
     @contextmanager
     def progress(self, stage: str, total: int, what: str):
-        """Report progress of ``total`` items: a bar on a terminal, else start and end lines."""
-        if self.bars and total > 1:
-            from rich.progress import Progress
+        """Report progress of ``total`` items: on a terminal a bar with the elapsed time (a
+        pulsing one for a single item, so that a long stage of one partition is not silent),
+        else lines at each quarter."""
+        if self.bars:
+            from rich.console import Console
+            from rich.progress import (
+                BarColumn,
+                Progress,
+                SpinnerColumn,
+                TextColumn,
+                TimeElapsedColumn,
+            )
 
-            with Progress(transient=True) as bar:
-                task = bar.add_task(f"{stage}: {what}", total=total)
+            columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
+                       TextColumn("{task.completed}/{task.total}" if total > 1 else ""),
+                       TimeElapsedColumn())
+            with Progress(*columns, console=Console(file=self.stream, force_terminal=True),
+                          transient=True) as bar:
+                task = bar.add_task(f"{stage}: {what}", total=total if total > 1 else None)
                 yield lambda n=1: bar.advance(task, n)
         else:
             done = [0]
