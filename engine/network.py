@@ -66,6 +66,31 @@ def primary_location(ds: xr.Dataset) -> np.ndarray:
     return best[channel, region]
 
 
+def secondary_location(ds: xr.Dataset) -> np.ndarray:
+    """The location next in each series' preference after its primary (the same order as
+    `primary_location`), where its demand the primary cannot meet is served; -1 if none."""
+    _, channel, region = series_index(ds)
+    kind = ds["location_kind"].values
+    owner = ds["location_channel"].values
+    location_region = ds["location_region"].values
+    own_pool = (kind[None, :] == "pool") & (owner[None, :] == ds["channel"].values[:, None])
+    local_rdc = (kind[None, :] == "rdc") \
+        & (location_region[None, :] == ds["region"].values[:, None])
+    score = np.full((len(own_pool), len(local_rdc), len(kind)), 4 * len(kind), dtype=np.int64)
+    score = np.where((kind == "dc")[None, None, :], 3 * len(kind), score)
+    score = np.where((kind == "rdc")[None, None, :], 2 * len(kind), score)
+    score = np.where(local_rdc[None, :, :], len(kind), score)
+    score = np.where(own_pool[:, None, :], 0, score)
+    score = score + np.arange(len(kind))             # ties: the location order, as simulated
+    score = np.where(ds["eligible"].values, score, -1)[channel, region]
+    primary = primary_location(ds)
+    rows = np.flatnonzero(primary >= 0)
+    score[rows, primary[rows]] = -1
+    score = np.where(score < 0, np.iinfo(np.int64).max, score)
+    second = np.argmin(score, axis=1)
+    return np.where(score[np.arange(len(second)), second] < np.iinfo(np.int64).max, second, -1)
+
+
 def replenishment_lane(ds: xr.Dataset) -> np.ndarray:
     """Inbound replenishment lane position of every location (-1 for DCs and unfed ones)."""
     kind = ds["location_kind"].values

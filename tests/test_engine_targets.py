@@ -105,7 +105,15 @@ def test_higher_service_means_higher_targets(small_demo):
     ds, _ = add_forecast(small_demo, ForecastConfig(horizon=8, middle_out=False))
     base = add_targets(ds)
     strict = add_targets(ds.assign(service_level=ds["service_level"] * 0 + 0.99))
-    assert (strict["target_reorder_point"].values >= base["target_reorder_point"].values).all()
+    # (a location protecting other locations' unmet demand protects less of it when they
+    # promise more: only the locations no stream spills to must rise everywhere)
+    from engine.network import secondary_location
+
+    spilled_to = np.zeros(ds.sizes["location"], dtype=bool)
+    second = secondary_location(ds)
+    spilled_to[second[second >= 0]] = True
+    rises = strict["target_reorder_point"].values >= base["target_reorder_point"].values
+    assert rises[:, ~spilled_to].all()
     assert strict["target_reorder_point"].sum() > base["target_reorder_point"].sum()
     fill = add_targets(ds, TargetConfig(service="fill_rate"))
     assert np.isfinite(fill["target_order_up_to"].values).all()
@@ -178,7 +186,7 @@ def test_two_dcs_each_protect_their_own_subtree(tmp_path):
 def test_a_warehouse_protects_the_pools_it_feeds(planned):
     """A regional warehouse that replenishes store pools covers their streams too, over its
     own lead time and review period: their orders draw on its stock."""
-    from engine.network import feeds
+    from engine.network import feeds, secondary_location
 
     ds = planned
     chain = feeds(ds)
@@ -186,6 +194,8 @@ def test_a_warehouse_protects_the_pools_it_feeds(planned):
     location = primary_location(ds)
     served = location >= 0
     sku_of = pd.Index(ds["sku"].values).get_indexer(ds["series_sku"].values)
+    channel_of = pd.Index(ds["channel"].values).get_indexer(ds["series_channel"].values)
+    second = secondary_location(ds)
     feeders = [r for r in np.flatnonzero(chain.sum(axis=1) > 1) if kind[r] != "dc"]
     assert feeders, "the demo has warehouses that feed store pools"
     for r in feeders:
@@ -198,6 +208,11 @@ def test_a_warehouse_protects_the_pools_it_feeds(planned):
         demand = ds["forecast_mean"].values[:, :steps].sum(axis=1)
         expected = np.bincount(sku_of[own | fed], weights=demand[own | fed],
                                minlength=ds.sizes["sku"])
+        # and the unmet share of the streams that spill to it from elsewhere
+        spill = served & (second == r) & ~chain[r, np.maximum(location, 0)]
+        unmet = 1 - ds["service_level"].values[channel_of]
+        expected += np.bincount(sku_of[spill], weights=(unmet * demand)[spill],
+                                minlength=ds.sizes["sku"])
         assert ds["target_mean"].values[:, r] * steps == pytest.approx(expected, rel=1e-6)
         alone = np.bincount(sku_of[own], weights=demand[own], minlength=ds.sizes["sku"])
         assert (expected > alone).any()
@@ -258,3 +273,37 @@ def test_lost_sales_channels_hold_less_by_the_sales_lost_over_the_lead_time(plan
                         * longest, minlength=len(shift))
     assert (shift >= 0).all() and (shift > 0).sum() >= 10
     assert (shift <= 1.5 * bound + 1).all()
+
+
+def test_the_next_location_protects_what_the_primary_leaves(planned, monkeypatch):
+    """The simulation serves a stream's unmet demand at its next location; on the weekly demo
+    that spill-over was 10-55% of what the regional warehouses served their own channels, who
+    fell short (kuaishou 0.883 for 0.90). The next location now protects the unmet share of
+    the stream's demand (`secondary_location`, in the simulation's fulfilment order)."""
+    from engine.network import feeds, secondary_location
+    from engine.stages import targets as stage
+    from engine.stages.simulate import preference_lists
+
+    ds = planned.drop_vars([v for v in planned.data_vars if v.startswith("target_")])
+    _, channel, region = (pd.Index(ds[d].values).get_indexer(ds[f"series_{d}"].values)
+                          for d in ("sku", "channel", "region"))
+    preference, pointer = preference_lists(ds, channel, region)
+    second = secondary_location(ds)
+    for i in range(len(second)):
+        listed = preference[pointer[i]:pointer[i + 1]]
+        assert second[i] == (listed[1] if len(listed) > 1 else -1)
+    monkeypatch.setattr(stage, "secondary_location", lambda ds: np.full(ds.sizes["series"], -1))
+    without = add_targets(ds)["target_order_up_to"].values
+    monkeypatch.undo()
+    with_spill = add_targets(ds)["target_order_up_to"].values
+    kind = ds["location_kind"].values
+    primary = primary_location(ds)
+    chain = feeds(ds)
+    takes = np.zeros(len(kind), dtype=bool)
+    ok = (second >= 0) & (primary >= 0)
+    takes[second[ok & ~chain[np.maximum(second, 0), np.maximum(primary, 0)]]] = True
+    takes[kind == "dc"] = False
+    assert takes.any()
+    assert (with_spill[:, ~takes] == without[:, ~takes]).all()
+    assert (with_spill[:, takes] >= without[:, takes]).all()
+    assert (with_spill[:, takes] > without[:, takes]).sum() >= 10

@@ -54,6 +54,7 @@ from engine.network import (
     pair_lead_times,
     primary_location,
     root_location,
+    secondary_location,
     series_index,
     supply_terms,
 )
@@ -108,7 +109,7 @@ def add_targets(ds: xr.Dataset, config: TargetConfig = TargetConfig()) -> xr.Dat
     config : TargetConfig
     """
     n_sku, n_loc = ds.sizes["sku"], ds.sizes["location"]
-    sku, _, _ = series_index(ds)
+    sku, channel, _ = series_index(ds)
     location = primary_location(ds)
     dc = np.flatnonzero(ds["location_kind"].values == "dc")
     served = location >= 0
@@ -141,6 +142,22 @@ def add_targets(ds: xr.Dataset, config: TargetConfig = TargetConfig()) -> xr.Dat
         at.append(np.full(len(below), d))
         moments.append(protection_moments(ds, "protection", lead[sku, d],
                                           np.full(len(sku), review[d]), counts))
+    # the demand a stream's primary location does not meet is served by its next location
+    # (the simulation's fulfilment order): that location protects the unmet share, 1 minus
+    # the channel's fill rate, of the stream's demand over its own L + R (thinned: mean and
+    # variance times the share), unless it already protects the stream by replenishing its
+    # primary, or is a DC (which protects every stream below it)
+    second = secondary_location(ds)
+    spills = np.flatnonzero(served & (second >= 0) & ~np.isin(second, dc)
+                            & ~chain[np.maximum(second, 0), where])
+    if spills.size:
+        unmet = 1.0 - np.clip(ds["service_level"].values[channel], 0.0, 1.0)
+        at_second = np.where(np.isin(np.arange(len(sku)), spills), second, where)
+        spill = protection_moments(ds, "protection", lead[sku, at_second], review[at_second],
+                                   counts)
+        series.append(spills)
+        at.append(second[spills])
+        moments.append({**{n: v * unmet for n, v in spill.items()}, "share": unmet})
     installation = _levels(ds, series, at, moments, lead + review[None, :], lead, lead_sd,
                            terms, counts, config, primary=location)
 
@@ -269,8 +286,9 @@ def _levels(ds: xr.Dataset, series: list[np.ndarray], at: list[np.ndarray],
         index = (sku[rows], where)
         for n in names:
             np.add.at(pair[n], index, m[n][rows])
-        np.add.at(pair["weight"], index, weight[rows])
-        np.add.at(pair["level"], index, weight[rows] * level[rows])
+        share = m["share"][rows] if "share" in m else 1.0     # a part of the stream's demand
+        np.add.at(pair["weight"], index, share * weight[rows])
+        np.add.at(pair["level"], index, share * weight[rows] * level[rows])
         np.add.at(pair["noncount"], index, (~counts[rows]).astype(float))
         if primary is not None or lost_shift:   # customers who do not wait (replenishment
             own = True if primary is None else primary[rows] == where   # is re-requested)
