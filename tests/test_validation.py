@@ -87,6 +87,20 @@ def test_missing_required_column(write_input, tiny_tables):
         load_inputs(write_input(tiny_tables))
 
 
+def test_duplicates_are_reported_with_a_missing_column(write_input, tiny_tables):
+    """A table that misses a required column still has its keys checked in the same pass
+    (issue 17, point 8), and nothing else cascades from it."""
+    sales = tiny_tables["sales"]
+    tiny_tables["sales"] = pd.concat([sales, sales.iloc[[2]]]).drop(columns=["units"])
+    error = _load_error(write_input, tiny_tables)
+    text = [str(p) for p in error.problems]
+    assert len(text) == 2
+    assert text[0] == "sales.csv, column units: expected a required column, found no such column"
+    assert re.search(r"sales\.csv row 17 \(line 18\), column sku, channel, region, date: "
+                     r"expected one row per \(sku, channel, region, date\), found .* again, "
+                     r"first at row 3", text[1])
+
+
 def test_unknown_column_lists_the_allowed_ones(write_input, tiny_tables):
     tiny_tables["skus"]["unit"] = 1
     with pytest.raises(InputError, match=r"skus\.csv, column unit: expected a column named one "

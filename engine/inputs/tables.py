@@ -39,12 +39,16 @@ class RawTable:
         Contents; text columns are categoricals, other columns as stored in the file (CSV: text).
     line_offset : int
         File line of data row 1 minus 1 (1 for CSV with its header line, 0 for Parquet).
+    complete : bool
+        False when required columns are missing (reported): only its keys are checked, so
+        that duplicate rows are reported in the same pass.
     """
 
     name: str
     file: str
     frame: pd.DataFrame
     line_offset: int
+    complete: bool = True
 
 
 SKU_TABLES = ("skus", "sales", "inventory", "in_transit", "supply", "prices")
@@ -107,7 +111,7 @@ def read_directory(path: str | os.PathLike, *, skus=None) -> tuple[dict[str, Raw
         table, table_problems = _read_file(name, files[0], wanted)
         problems.extend(table_problems)
         if table is not None and skus is not None and name == "promotions" \
-                and "skus" in tables:
+                and "skus" in tables and tables["skus"].complete and table.complete:
             table = _promotions_of(table, skus, tables["skus"])
         if table is not None:
             tables[name] = table
@@ -171,13 +175,13 @@ def _read_file(name: str, file: Path, skus=None) -> tuple[RawTable | None, list[
     for column in duplicated:
         problems.append(Problem(name, file.name, column, "each column once",
                                 f"{columns.count(column)} columns named {column!r}"))
-    for column in spec.columns:
-        if column.required and column.name not in columns:
-            problems.append(Problem(name, file.name, column.name, "a required column",
-                                    "no such column"))
     if problems:
         return None, problems
-    return RawTable(name, file.name, frame.reset_index(drop=True), line_offset), []
+    missing = [Problem(name, file.name, column.name, "a required column", "no such column")
+               for column in spec.columns if column.required and column.name not in columns]
+    table = RawTable(name, file.name, frame.reset_index(drop=True), line_offset,
+                     complete=not missing)
+    return table, missing
 
 
 # ---------------------------------------------------------------------------------------------

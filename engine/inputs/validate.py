@@ -18,6 +18,7 @@ The rules, in the order they run:
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -99,9 +100,19 @@ def check_tables(raw: dict[str, RawTable], *, freq: str | None = None,
         If ``freq`` is not a supported frequency.
     """
     declared = normalize_freq(freq) if freq is not None else None
-    checker = _Checker(raw, list(problems))
+    checker = _Checker({n: t for n, t in raw.items() if t.complete}, list(problems))
     checker.type_columns()
     checker.unique_keys()
+    # a table missing required columns (reported when read) still has its keys checked, so
+    # that its duplicate rows come in the same pass; nothing else refers to it
+    partial = {n: dataclasses.replace(t, frame=t.frame[list(TABLES[n].key)])
+               for n, t in raw.items()
+               if not t.complete and TABLES[n].key
+               and all(c in t.frame.columns for c in TABLES[n].key)}
+    if partial:
+        keys = _Checker(partial, checker.problems)
+        keys.type_columns()
+        keys.unique_keys()
     checker.references()
     checker.network()
     found_freq = checker.dates(declared, as_of_date(as_of))
