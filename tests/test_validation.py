@@ -101,6 +101,17 @@ def test_duplicates_are_reported_with_a_missing_column(write_input, tiny_tables)
                      r"first at row 3", text[1])
 
 
+@pytest.mark.parametrize(("table", "column"), [("channels", "kind"), ("skus", "unit_cost"),
+                                             ("locations", "kind")])
+def test_a_keyed_table_missing_a_required_column_is_one_problem(write_input, tiny_tables,
+                                                                 table, column):
+    """(A text or number column without a default used to crash the key check.)"""
+    tiny_tables[table] = tiny_tables[table].drop(columns=column)
+    error = _load_error(write_input, tiny_tables)
+    assert [str(p) for p in error.problems] == [
+        f"{table}.csv, column {column}: expected a required column, found no such column"]
+
+
 def test_unknown_column_lists_the_allowed_ones(write_input, tiny_tables):
     tiny_tables["skus"]["unit"] = 1
     with pytest.raises(InputError, match=r"skus\.csv, column unit: expected a column named one "

@@ -539,12 +539,16 @@ def _fill_default(result: Coerced, column: Column):
 
 
 def _default_column(column: Column, n: int):
+    """An absent column: its default, or all missing for a required one (whose absence is
+    reported; only a table's keys are checked then)."""
     if column.type == "str":
+        if column.default is None:
+            return pd.Categorical.from_codes(np.full(n, -1, np.int32), pd.Index([], dtype=object))
         return pd.Categorical.from_codes(np.zeros(n, np.int32),
                                          pd.Index([column.default], dtype=object))
     if column.type == "bool":
         return np.full(n, bool(column.default))
-    return np.full(n, column.default, dtype=np.float64)
+    return np.full(n, np.nan if column.default is None else column.default, dtype=np.float64)
 
 
 _DIRECT_LIMIT = 2**28
